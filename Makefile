@@ -1,0 +1,62 @@
+# The README's commands. `make run` and `make test` set up everything on a fresh machine.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+STAMP := $(VENV)/.installed
+MO := translations/zh/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messages.mo
+# Debian packages the project needs: the CJK font embedded in PDFs, pdftoppm for the PDF tests.
+SYSTEM_PACKAGES := fonts-wqy-microhei poppler-utils
+SYSTEM_FILES := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc /usr/bin/pdftoppm
+
+.PHONY: run test bench lint format install system translations db translate-extract clean
+
+run: install translations db
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install system translations
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+bench: install system translations
+	$(PY) -m bench
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+system:
+	@missing=""; for f in $(SYSTEM_FILES); do [ -e $$f ] || missing=yes; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages: $(SYSTEM_PACKAGES)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	fi
+
+translations: $(MO)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(VENV)/bin/pybabel compile -d translations -l $* --statistics
+
+translate-extract: install
+	$(FLASK) translate extract
+
+db: install system
+	$(FLASK) init-db
+	$(FLASK) seed-demo --if-empty
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(MO)

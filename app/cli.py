@@ -1,0 +1,179 @@
+"""Command line: `flask --app wsgi <command>`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from app.assessment.questionnaire import available_versions
+
+from .extensions import db
+from .models import ORG_KINDS, ROLES, Cycle, Organisation, User
+from .selfcheck import importer, service
+
+ROOT = Path(__file__).resolve().parent.parent
+KIND_LABELS = {"committee": "committee", "general_branch": "general branch", "branch": "branch"}
+
+
+def init_app(app: Flask) -> None:
+    for command in (init_db, seed_demo, create_org, create_user, open_cycle, orgs, import_answers, translate):
+        app.cli.add_command(command)
+
+
+@click.command("init-db")
+def init_db():
+    """Create or upgrade the database schema (runs the migrations)."""
+    upgrade()
+    click.echo("Database is up to date.")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has organisations.")
+def seed_demo(if_empty):
+    """Create the demo committee, branches, users and two years of answers."""
+    from .demo import seed
+
+    if db.session.scalar(select(Organisation).limit(1)) is not None:
+        if if_empty:
+            click.echo("The database has data already; demo not seeded.")
+            return
+        raise click.ClickException("The database is not empty; seed the demo into an empty database.")
+    summary = seed()
+    click.echo(summary)
+
+
+@click.command("create-org")
+@click.argument("code")
+@click.argument("kind", type=click.Choice(ORG_KINDS))
+@click.argument("name")
+@click.option("--parent", "parent_code", help="Code of the parent organisation.")
+def create_org(code, kind, name, parent_code):
+    """Create an organisation: CODE KIND NAME [--parent CODE]."""
+    if db.session.scalar(select(Organisation).where(Organisation.code == code)):
+        raise click.ClickException(f"An organisation with code {code} exists already.")
+    parent = None
+    if parent_code:
+        parent = db.session.scalar(select(Organisation).where(Organisation.code == parent_code))
+        if parent is None:
+            raise click.ClickException(f"No organisation with code {parent_code}.")
+        if ORG_KINDS.index(kind) <= ORG_KINDS.index(parent.kind):
+            raise click.ClickException(f"A {KIND_LABELS[kind]} cannot sit under a {KIND_LABELS[parent.kind]}.")
+    elif kind != "committee":
+        raise click.ClickException("Only a committee can stand without a parent.")
+    org = Organisation(code=code, kind=kind, name=name, parent=parent, path=(parent.path if parent else "/") + code + "/")
+    db.session.add(org)
+    db.session.commit()
+    click.echo(f"Created {org.code} ({KIND_LABELS[kind]}) {org.name}")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--org", "org_code", required=True, help="Code of the user's organisation.")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", help="Display name (defaults to the username).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--assign", multiple=True, help="For trainers: an organisation code they may read (repeatable).")
+def create_user(username, org_code, role, name, password, assign):
+    """Create a user of one organisation with one role."""
+    if db.session.scalar(select(User).where(User.username == username)):
+        raise click.ClickException(f"User {username} exists already.")
+    org = db.session.scalar(select(Organisation).where(Organisation.code == org_code))
+    if org is None:
+        raise click.ClickException(f"No organisation with code {org_code}.")
+    if role == "branch" and org.kind != "branch":
+        raise click.ClickException("A branch user must belong to a branch.")
+    if len(password) < 8:
+        raise click.ClickException("The password needs at least 8 characters.")
+    user = User(username=username, name=name or username, role=role, organisation=org)
+    user.set_password(password)
+    for code in assign:
+        target = db.session.scalar(select(Organisation).where(Organisation.code == code))
+        if target is None:
+            raise click.ClickException(f"No organisation with code {code}.")
+        user.assigned.append(target)
+    if role == "trainer" and not user.assigned:
+        user.assigned.append(org)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {username} in {org.code}")
+
+
+@click.command("open-cycle")
+@click.argument("year", type=int)
+@click.option("--version", "version", help="Questionnaire version (default: the newest).")
+@click.option("--opens", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: 1 January).")
+@click.option("--closes", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: 31 December).")
+def open_cycle(year, version, opens, closes):
+    """Open the self-check cycle of YEAR (or change the window of an existing one)."""
+    versions = available_versions()
+    version = version or versions[-1]
+    if version not in versions:
+        raise click.ClickException(f"No questionnaire version {version}; there are: {', '.join(versions)}.")
+    opens_on = opens.date() if opens else date(year, 1, 1)
+    closes_on = closes.date() if closes else date(year, 12, 31)
+    if closes_on < opens_on:
+        raise click.ClickException("The cycle must close after it opens.")
+    cycle = db.session.scalar(select(Cycle).where(Cycle.year == year)) or Cycle(year=year)
+    cycle.questionnaire_version, cycle.opens_on, cycle.closes_on = version, opens_on, closes_on
+    db.session.add(cycle)
+    db.session.commit()
+    click.echo(f"Cycle {year}: questionnaire {version}, open {opens_on} to {closes_on}")
+
+
+@click.command("orgs")
+def orgs():
+    """List organisations, one per line: code, kind, name."""
+    for org in db.session.scalars(select(Organisation).order_by(Organisation.path)):
+        click.echo(f"{org.code}\t{KIND_LABELS[org.kind]}\t{org.name}")
+
+
+@click.command("import-answers")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--submit", is_flag=True, help="Submit the self-check when the file completes it.")
+def import_answers(file, submit):
+    """Import one branch's answers for one cycle from a JSON or CSV file."""
+    batch = importer.read_file(file)
+    selfcheck, org, cycle, answers = importer.validate(batch) if not batch.errors else (None, None, None, {})
+    if batch.errors:
+        for line, message in batch.errors:
+            click.echo(f"{file}:{line}: {message}", err=True)
+        raise click.ClickException(f"{len(batch.errors)} bad row(s); nothing was imported.")
+    selfcheck = selfcheck or service.start_selfcheck(org, cycle)
+    service.save_answers(selfcheck, answers, None, enforce_window=False)
+    click.echo(f"Imported {len(answers)} answers for {org.code} {cycle.year}.")
+    if submit:
+        try:
+            service.submit(selfcheck, None, enforce_window=False)
+        except service.Incomplete as exc:
+            raise click.ClickException(f"Saved as a draft; not submitted: {len(exc.missing)} answers missing.") from None
+        click.echo("Submitted.")
+
+
+@click.group("translate")
+def translate():
+    """Extract, update and compile the message catalogs in translations/."""
+
+
+def _pybabel(*args):
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+
+
+@translate.command("extract")
+def translate_extract():
+    """Extract messages to translations/messages.pot and merge them into the catalogs."""
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
+             "-o", "translations/messages.pot", "app", "forms")
+    _pybabel("update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching")
+
+
+@translate.command("compile")
+def translate_compile():
+    """Compile the catalogs (.po → .mo)."""
+    _pybabel("compile", "-d", "translations", "--statistics")

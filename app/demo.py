@@ -1,0 +1,116 @@
+"""The demo data set: one committee with eight branches, every role, two years of answers.
+
+Answers are drawn from a fixed random seed, so every demo database is the same.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+from app.assessment.questionnaire import Item, available_versions, get_questionnaire
+
+from .extensions import db
+from .models import Cycle, Organisation, User
+from .selfcheck import service
+
+DEMO_PASSWORD = "demo1234"
+
+# code, kind, name, parent code
+ORGANISATIONS = [
+    ("CG", "committee", "城关镇党委", None),
+    ("CG-JG", "general_branch", "机关党总支", "CG"),
+    ("CG-SQ", "general_branch", "社区党总支", "CG"),
+    ("B01", "branch", "党政办党支部", "CG-JG"),
+    ("B02", "branch", "财政所党支部", "CG-JG"),
+    ("B03", "branch", "农业服务中心党支部", "CG-JG"),
+    ("B04", "branch", "东街社区党支部", "CG-SQ"),
+    ("B05", "branch", "西街社区党支部", "CG-SQ"),
+    ("B06", "branch", "南苑社区党支部", "CG-SQ"),
+    ("B07", "branch", "中心学校党支部", "CG"),
+    ("B08", "branch", "卫生院党支部", "CG"),
+    ("XQ", "committee", "新区党委", None),
+    ("XQ-01", "branch", "新区管委会党支部", "XQ"),
+]
+
+# username, display name, role, organisation code, trainer assignments
+USERS = [
+    ("admin", "系统管理员", "admin", "CG", ()),
+    ("leader", "王书记(党委)", "leader", "CG", ()),
+    ("leader-sq", "李书记(社区党总支)", "leader", "CG-SQ", ()),
+    ("trainer", "张老师(党校)", "trainer", "CG", ("CG", "XQ")),
+    *[(f"b{n:02d}", f"B{n:02d} 支部书记", "branch", f"B{n:02d}", ()) for n in range(1, 9)],
+    ("xq-leader", "赵书记(新区)", "leader", "XQ", ()),
+    ("xq01", "XQ-01 支部书记", "branch", "XQ-01", ()),
+]
+
+# How strong each branch's practice is (0–1); this year a little better than last.
+STRENGTH = {"B01": 0.45, "B02": 0.8, "B03": 0.3, "B04": 0.65, "B05": 0.55, "B06": 0.4, "B07": 0.7,
+            "B08": 0.25, "XQ-01": 0.6}
+# This year's state: everything else is submitted.
+THIS_YEAR_STATE = {"B01": None, "B08": None, "B06": "draft", "B07": "draft"}
+
+EVIDENCE = [
+    "今年中心组围绕年度学习方案开展专题学习,书记亲自上课并逐一点评,讲稿提前一周发给成员征求意见。",
+    "支部建立学分制考核台账,记录中心发言、点评和理论考试情况,年底通报。",
+    "主讲人修改讲稿后到联系的村居授课,形成理论文章两篇。",
+    "开展“精读一本好书、撰写一篇心得”活动,党员全员参与读书。",
+]
+
+
+def answer_for(item: Item, strength: float, rng: random.Random):
+    level = min(1.0, max(0.0, strength + rng.uniform(-0.25, 0.25)))
+    if item.type == "scale":
+        return 1 + round(level * 4)
+    if item.type == "yesno":
+        return rng.random() < strength + 0.1
+    if item.type == "count":
+        reached = round(level * len(item.thresholds))
+        return item.thresholds[reached - 1] if reached else max(0, item.thresholds[0] - 1)
+    if item.type == "percent":
+        return round(item.zero_at + (item.full_at - item.zero_at) * level + rng.uniform(-3, 3), 1) % 100.5
+    return rng.choice(EVIDENCE)
+
+
+def seed() -> str:
+    orgs = {}
+    for code, kind, name, parent in ORGANISATIONS:
+        parent_org = orgs.get(parent)
+        orgs[code] = Organisation(
+            code=code, kind=kind, name=name, parent=parent_org, path=(parent_org.path if parent_org else "/") + code + "/"
+        )
+        db.session.add(orgs[code])
+    for username, name, role, org_code, assigned in USERS:
+        user = User(username=username, name=name, role=role, organisation=orgs[org_code], locale=None)
+        user.set_password(DEMO_PASSWORD)
+        user.assigned = [orgs[c] for c in assigned]
+        db.session.add(user)
+    version = available_versions()[-1]
+    this_year = date.today().year
+    cycles = {
+        year: Cycle(year=year, questionnaire_version=version, opens_on=date(year, 1, 1), closes_on=date(year, 12, 31))
+        for year in (this_year - 1, this_year)
+    }
+    db.session.add_all(cycles.values())
+    db.session.commit()
+
+    questionnaire = get_questionnaire(version)
+    rng = random.Random(2026)
+    for year, cycle in sorted(cycles.items()):
+        for code, strength in STRENGTH.items():
+            state = THIS_YEAR_STATE.get(code, "submitted") if year == this_year else "submitted"
+            if state is None:
+                continue
+            strength = strength + (0.08 if year == this_year else 0)
+            items = [i for p in questionnaire.pillars for i in p.items]
+            if state == "draft":
+                items = items[: len(items) // 2]
+            answers = {i.id: answer_for(i, strength, rng) for i in items}
+            selfcheck = service.start_selfcheck(orgs[code], cycle)
+            service.save_answers(selfcheck, answers, None, enforce_window=False)
+            if state == "submitted":
+                service.submit(selfcheck, None, enforce_window=False)
+    return (
+        f"Seeded {len(ORGANISATIONS)} organisations, {len(USERS)} users (password {DEMO_PASSWORD}), "
+        f"cycles {this_year - 1} and {this_year}."
+    )

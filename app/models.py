@@ -1,0 +1,153 @@
+"""Database models: organisations, users, cycles, self-checks and their answers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Column, Date, DateTime, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+ORG_KINDS = ("committee", "general_branch", "branch")
+ROLES = ("branch", "leader", "trainer", "admin")
+DRAFT, SUBMITTED = "draft", "submitted"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Organisation(db.Model):
+    """A node of the tree committee → general branch → branch.
+
+    `path` holds the codes from the root ("/DW/ZB1/B01/"), so a subtree is one indexed
+    prefix query.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    path: Mapped[str] = mapped_column(String(400), index=True)
+
+    parent: Mapped[Organisation | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
+
+    def contains(self, other: Organisation) -> bool:
+        return other.path.startswith(self.path)
+
+
+trainer_assignment = Table(
+    "trainer_assignment",
+    db.metadata,
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    Column("organisation_id", ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    locale: Mapped[str | None] = mapped_column(String(10))
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    assigned: Mapped[list[Organisation]] = relationship(secondary=trainer_assignment)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class Cycle(db.Model):
+    """One year of self-checks, answered against one questionnaire version."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(unique=True)
+    questionnaire_version: Mapped[str] = mapped_column(String(40))
+    opens_on: Mapped[date] = mapped_column(Date)
+    closes_on: Mapped[date] = mapped_column(Date)
+
+    def is_open(self, today: date | None = None) -> bool:
+        today = today or date.today()
+        return self.opens_on <= today <= self.closes_on
+
+
+class SelfCheck(db.Model):
+    """One branch's self-check for one cycle: a draft until submitted, then read-only."""
+
+    __table_args__ = (UniqueConstraint("organisation_id", "cycle_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=DRAFT)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Stored at submission, so overviews and comparisons aggregate in SQL.
+    score: Mapped[float | None] = mapped_column(Float)
+    level: Mapped[str | None] = mapped_column(String(20))
+
+    organisation: Mapped[Organisation] = relationship()
+    cycle: Mapped[Cycle] = relationship(lazy="joined")
+    answers: Mapped[list[Answer]] = relationship(back_populates="selfcheck", cascade="all, delete-orphan")
+    pillar_scores: Mapped[list[PillarScore]] = relationship(cascade="all, delete-orphan")
+    reopenings: Mapped[list[Reopening]] = relationship(cascade="all, delete-orphan", order_by="Reopening.at")
+
+    @property
+    def submitted(self) -> bool:
+        return self.status == SUBMITTED
+
+
+class Answer(db.Model):
+    """One item's answer, stored as JSON of the typed value, with its 0–100 score."""
+
+    __table_args__ = (UniqueConstraint("selfcheck_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    selfcheck_id: Mapped[int] = mapped_column(ForeignKey("self_check.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(Text)
+    score: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    selfcheck: Mapped[SelfCheck] = relationship(back_populates="answers")
+
+    @property
+    def typed_value(self):
+        return json.loads(self.value)
+
+
+class PillarScore(db.Model):
+    __table_args__ = (UniqueConstraint("selfcheck_id", "pillar"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    selfcheck_id: Mapped[int] = mapped_column(ForeignKey("self_check.id", ondelete="CASCADE"))
+    pillar: Mapped[str] = mapped_column(String(40))
+    score: Mapped[float] = mapped_column(Float)
+    level: Mapped[str] = mapped_column(String(20))
+
+
+class Reopening(db.Model):
+    """A submitted self-check sent back to draft: who, when and why."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    selfcheck_id: Mapped[int] = mapped_column(ForeignKey("self_check.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(Text)
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,83 @@
+"""Result pages and the overview of the branches under a leader, trainer or admin."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.assessment.questionnaire import get_questionnaire
+from app.assessment.scoring import change_since
+from forms.auth import ReopenForm
+
+from ..access import can_edit, can_reopen, get_selfcheck_or_404, subtree_filter
+from ..extensions import db
+from ..models import Cycle, Organisation, SelfCheck
+from ..selfcheck import service
+
+bp = Blueprint("results", __name__)
+
+
+@bp.route("/results/<int:selfcheck_id>")
+@login_required
+def result(selfcheck_id: int):
+    selfcheck = get_selfcheck_or_404(current_user, selfcheck_id)
+    result = service.result_of(selfcheck)
+    previous_sc = service.previous_selfcheck(selfcheck)
+    previous = service.result_of(previous_sc) if previous_sc else None
+    return render_template(
+        "results/result.html",
+        selfcheck=selfcheck,
+        result=result,
+        previous=previous_sc,
+        change=change_since(result, previous),
+        can_edit=can_edit(current_user, selfcheck),
+        reopen_form=ReopenForm() if can_reopen(current_user, selfcheck) else None,
+    )
+
+
+@bp.route("/results/<int:selfcheck_id>/reopen", methods=["POST"])
+@login_required
+def reopen(selfcheck_id: int):
+    selfcheck = get_selfcheck_or_404(current_user, selfcheck_id)
+    if not can_reopen(current_user, selfcheck):
+        abort(403)
+    form = ReopenForm()
+    if form.validate():
+        service.reopen(selfcheck, current_user, form.reason.data.strip())
+        flash(_("The self-check is a draft again; the branch can change and resubmit it."), "success")
+    else:
+        for error in form.reason.errors:
+            flash(error, "error")
+    return redirect(url_for(".result", selfcheck_id=selfcheck.id))
+
+
+@bp.route("/overview")
+@login_required
+def overview():
+    """Every branch the user may see, with its state in the chosen cycle."""
+    if current_user.role == "branch":
+        abort(403)
+    cycles = db.session.scalars(select(Cycle).order_by(Cycle.year.desc())).all()
+    year = request.args.get("year", type=int)
+    cycle = next((c for c in cycles if c.year == year), None) or next(
+        (c for c in cycles if c.is_open()), cycles[0] if cycles else None
+    )
+    rows = []
+    if cycle:
+        rows = db.session.execute(
+            select(Organisation, SelfCheck)
+            .outerjoin(
+                SelfCheck, (SelfCheck.organisation_id == Organisation.id) & (SelfCheck.cycle_id == cycle.id)
+            )
+            .where(Organisation.kind == "branch", subtree_filter(current_user))
+            .order_by(Organisation.path)
+        ).all()
+    counts = {"not_started": 0, "draft": 0, "submitted": 0}
+    for _org, sc in rows:
+        counts[sc.status if sc else "not_started"] += 1
+    levels = {lv.id: lv for lv in get_questionnaire(cycle.questionnaire_version).levels} if cycle else {}
+    return render_template(
+        "results/overview.html", cycles=cycles, cycle=cycle, rows=rows, counts=counts, levels=levels
+    )

@@ -1,0 +1,1 @@
+"""Filling in the annual self-check: one pillar per page, autosave, review, submit."""

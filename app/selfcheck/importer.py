@@ -1,0 +1,138 @@
+"""Reading one branch's answers for one cycle from a JSON or CSV file (paper forms typed up).
+
+Everything is checked before anything is written: one bad row and nothing changes.
+
+CSV: a header `branch,year,item,value`, then one answer per row.
+JSON: {"branch": "B01", "year": 2026, "answers": {"L01": 4, "L02": true, ...}}
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from app.assessment.questionnaire import AnswerError, get_questionnaire
+
+from ..extensions import db
+from ..models import Cycle, Organisation, SelfCheck
+
+
+@dataclass
+class ImportBatch:
+    branch: str | None = None
+    year: int | None = None
+    rows: list[tuple[int, str, object]] = field(default_factory=list)  # (line, item id, raw value)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
+
+
+def read_file(path: Path) -> ImportBatch:
+    text = path.read_text(encoding="utf-8-sig")
+    return read_json(text) if path.suffix.lower() == ".json" else read_csv(text)
+
+
+def read_csv(text: str) -> ImportBatch:
+    batch = ImportBatch()
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None or [f.strip() for f in reader.fieldnames] != ["branch", "year", "item", "value"]:
+        batch.errors.append((1, "the header must be: branch,year,item,value"))
+        return batch
+    for row in reader:
+        line = reader.line_num
+        if None in row or any(v is None for v in row.values()):
+            batch.errors.append((line, "expected exactly 4 columns"))
+            continue
+        branch, year = row["branch"].strip(), row["year"].strip()
+        if not year.isdigit():
+            batch.errors.append((line, f"year {year!r} is not a year"))
+            continue
+        if batch.branch is None:
+            batch.branch, batch.year = branch, int(year)
+        elif (branch, int(year)) != (batch.branch, batch.year):
+            batch.errors.append((line, f"all rows must be for {batch.branch} {batch.year}"))
+            continue
+        batch.rows.append((line, row["item"].strip(), row["value"]))
+    if not batch.rows and not batch.errors:
+        batch.errors.append((1, "the file has no answers"))
+    return batch
+
+
+def read_json(text: str) -> ImportBatch:
+    batch = ImportBatch()
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        batch.errors.append((exc.lineno, f"not valid JSON: {exc.msg}"))
+        return batch
+    if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
+        batch.errors.append((1, 'expected {"branch": ..., "year": ..., "answers": {...}}'))
+        return batch
+    batch.branch = str(data.get("branch", "")).strip() or None
+    year = data.get("year")
+    batch.year = year if isinstance(year, int) and not isinstance(year, bool) else None
+    if batch.branch is None or batch.year is None:
+        batch.errors.append((1, "branch and year are required"))
+    lines = text.splitlines()
+    for item_id, value in data["answers"].items():
+        batch.rows.append((_line_of(lines, item_id), str(item_id), value))
+    return batch
+
+
+def _line_of(lines: list[str], key: str) -> int:
+    """The line where `"key"` first appears after the "answers" key (JSON keeps no positions)."""
+    start = next((n for n, line in enumerate(lines) if '"answers"' in line), 0)
+    needle = json.dumps(key, ensure_ascii=False)
+    return next((n + 1 for n, line in enumerate(lines) if n >= start and needle in line), start + 1)
+
+
+def validate(batch: ImportBatch) -> tuple[SelfCheck | None, Organisation | None, Cycle | None, dict]:
+    """Check the batch against the database and questionnaire; errors go into `batch.errors`."""
+    org = cycle = selfcheck = None
+    answers = {}
+    if batch.branch is not None:
+        org = db.session.scalar(select(Organisation).where(Organisation.code == batch.branch))
+        if org is None or org.kind != "branch":
+            batch.errors.append((batch.rows[0][0] if batch.rows else 1, f"no branch with code {batch.branch!r}"))
+    if batch.year is not None:
+        cycle = db.session.scalar(select(Cycle).where(Cycle.year == batch.year))
+        if cycle is None:
+            batch.errors.append((batch.rows[0][0] if batch.rows else 1, f"no cycle for {batch.year}"))
+    if org is not None and cycle is not None:
+        selfcheck = db.session.scalar(
+            select(SelfCheck).where(SelfCheck.organisation_id == org.id, SelfCheck.cycle_id == cycle.id)
+        )
+        if selfcheck is not None and selfcheck.submitted:
+            batch.errors.append((1, f"the self-check of {org.code} {cycle.year} is already submitted"))
+    questionnaire = get_questionnaire(cycle.questionnaire_version) if cycle else None
+    for line, item_id, raw in batch.rows:
+        if item_id in answers:
+            batch.errors.append((line, f"item {item_id} appears twice"))
+            continue
+        if questionnaire is None:
+            continue
+        item = questionnaire.items.get(item_id)
+        if item is None:
+            batch.errors.append((line, f"unknown item {item_id!r}"))
+            continue
+        try:
+            item.parse(raw)
+        except AnswerError as exc:
+            batch.errors.append((line, f"item {item_id}: invalid value {raw!r} ({describe(exc)})"))
+            continue
+        answers[item_id] = raw
+    batch.errors.sort()
+    return selfcheck, org, cycle, answers
+
+
+def describe(error: AnswerError) -> str:
+    return {
+        "too_long": "too long",
+        "yes_no": "expected yes or no",
+        "percent": "expected a number from 0 to 100",
+        "whole_number": "expected a whole number from {min} to {max}",
+        "unknown_item": "unknown item",
+    }[error.code].format(**error.params)

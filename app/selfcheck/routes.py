@@ -1,0 +1,192 @@
+"""Self-check pages. Each view: load → check access → validate → call the service → respond."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from forms.selfcheck import answer_error_message, pillar_form_class
+
+from ..access import can_edit, get_selfcheck_or_404
+from ..extensions import db
+from ..models import Cycle, SelfCheck
+from . import service
+
+bp = Blueprint("selfcheck", __name__, url_prefix="/selfcheck")
+
+
+def current_cycle() -> Cycle | None:
+    """The open cycle, else the latest one."""
+    cycles = db.session.scalars(select(Cycle).order_by(Cycle.year.desc())).all()
+    return next((c for c in cycles if c.is_open()), cycles[0] if cycles else None)
+
+
+def editable_or_403(selfcheck: SelfCheck) -> None:
+    if not can_edit(current_user, selfcheck):
+        abort(403)
+
+
+@bp.route("/")
+@login_required
+def home():
+    if current_user.role != "branch":
+        return redirect(url_for("results.overview"))
+    cycle = current_cycle()
+    selfcheck = previous = progress = resume = None
+    if cycle:
+        selfcheck = db.session.scalar(
+            select(SelfCheck).where(
+                SelfCheck.organisation_id == current_user.organisation_id, SelfCheck.cycle_id == cycle.id
+            )
+        )
+    if selfcheck:
+        result = service.result_of(selfcheck)
+        progress = answered_count(result), total_count(result)
+        resume = next((p.pillar.id for p in result.pillars if p.missing), result.pillars[-1].pillar.id)
+        previous = service.previous_selfcheck(selfcheck)
+    elif cycle:
+        previous = db.session.scalar(
+            select(SelfCheck)
+            .join(Cycle)
+            .where(
+                SelfCheck.organisation_id == current_user.organisation_id,
+                SelfCheck.status == "submitted",
+                Cycle.year < cycle.year,
+            )
+            .order_by(Cycle.year.desc())
+            .limit(1)
+        )
+    return render_template(
+        "selfcheck/home.html", cycle=cycle, selfcheck=selfcheck, previous=previous, progress=progress, resume=resume
+    )
+
+
+def answered_count(result) -> int:
+    return sum(1 for p in result.pillars for r in p.items if r.answered)
+
+
+def total_count(result) -> int:
+    return sum(len(p.items) for p in result.pillars)
+
+
+@bp.route("/start", methods=["POST"])
+@login_required
+def start():
+    cycle = current_cycle()
+    if current_user.role != "branch" or cycle is None or not cycle.is_open():
+        abort(403)
+    selfcheck = service.start_selfcheck(current_user.organisation, cycle)
+    first = service.questionnaire_of(selfcheck).pillars[0].id
+    return redirect(url_for("selfcheck.pillar", selfcheck_id=selfcheck.id, pillar_id=first))
+
+
+@bp.route("/<int:selfcheck_id>/<pillar_id>", methods=["GET", "POST"])
+@login_required
+def pillar(selfcheck_id: int, pillar_id: str):
+    selfcheck = get_selfcheck_or_404(current_user, selfcheck_id)
+    editable_or_403(selfcheck)
+    questionnaire = service.questionnaire_of(selfcheck)
+    ids = [p.id for p in questionnaire.pillars]
+    if pillar_id not in ids:
+        abort(404)
+    form_class = pillar_form_class(questionnaire, pillar_id)
+    if request.method == "POST":
+        form = form_class()
+        valid = form.validate()  # CSRFProtect has already refused a request without a valid token
+        service.save_answers(selfcheck, form.valid_answers(), current_user)
+        if valid:
+            flash(_("Your answers are saved."), "success")
+            step = request.form.get("go")
+            index = ids.index(pillar_id)
+            if step == "next" and index + 1 < len(ids):
+                return redirect(url_for(".pillar", selfcheck_id=selfcheck.id, pillar_id=ids[index + 1]))
+            if step == "previous" and index > 0:
+                return redirect(url_for(".pillar", selfcheck_id=selfcheck.id, pillar_id=ids[index - 1]))
+            if step == "review":
+                return redirect(url_for(".review", selfcheck_id=selfcheck.id))
+            return redirect(url_for(".pillar", selfcheck_id=selfcheck.id, pillar_id=pillar_id))
+        flash(_("Some answers need correcting; the others are saved."), "error")
+        status = 422
+    else:
+        form = form_class(data=stringify(service.typed_answers(selfcheck)))
+        status = 200
+    result = service.result_of(selfcheck)
+    return (
+        render_template(
+            "selfcheck/pillar.html",
+            selfcheck=selfcheck,
+            questionnaire=questionnaire,
+            pillar=questionnaire.pillar(pillar_id),
+            form=form,
+            result=result,
+            answered=answered_count(result),
+            total=total_count(result),
+        ),
+        status,
+    )
+
+
+def stringify(answers: dict) -> dict:
+    """Typed answers as the strings the form fields post."""
+    out = {}
+    for key, value in answers.items():
+        if isinstance(value, bool):
+            out[key] = "yes" if value else "no"
+        elif isinstance(value, float) and value.is_integer():
+            out[key] = str(int(value))
+        else:
+            out[key] = str(value)
+    return out
+
+
+@bp.route("/<int:selfcheck_id>/autosave", methods=["POST"])
+def autosave(selfcheck_id: int):
+    """Save answers as the user types: JSON {"answers": {item id: value}} in, JSON out."""
+    if not current_user.is_authenticated:
+        return jsonify(error="login", message=_("Your session has ended. Log in again; your answers are kept in this browser.")), 401
+    selfcheck = get_selfcheck_or_404(current_user, selfcheck_id)
+    if not can_edit(current_user, selfcheck):
+        return jsonify(error="readonly", message=_("This self-check can no longer be changed.")), 409
+    payload = request.get_json(silent=True)
+    answers = payload.get("answers") if isinstance(payload, dict) else None
+    if not isinstance(answers, dict) or not answers or len(answers) > 200:
+        return jsonify(error="invalid", message=_("The answers could not be read.")), 400
+    saved, errors, answered = service.save_answers(selfcheck, answers, current_user)
+    return jsonify(
+        saved=saved,
+        errors={item_id: answer_error_message(err) for item_id, err in errors.items()},
+        answered=answered,
+    ), (422 if errors else 200)
+
+
+@bp.route("/<int:selfcheck_id>/review")
+@login_required
+def review(selfcheck_id: int):
+    selfcheck = get_selfcheck_or_404(current_user, selfcheck_id)
+    editable_or_403(selfcheck)
+    result = service.result_of(selfcheck)
+    return render_template(
+        "selfcheck/review.html",
+        selfcheck=selfcheck,
+        result=result,
+        answered=answered_count(result),
+        total=total_count(result),
+    )
+
+
+@bp.route("/<int:selfcheck_id>/submit", methods=["POST"])
+@login_required
+def submit(selfcheck_id: int):
+    selfcheck = get_selfcheck_or_404(current_user, selfcheck_id)
+    if selfcheck.submitted and selfcheck.organisation_id == current_user.organisation_id:
+        return redirect(url_for("results.result", selfcheck_id=selfcheck.id))  # a second click
+    editable_or_403(selfcheck)
+    try:
+        service.submit(selfcheck, current_user)
+    except service.Incomplete as exc:
+        flash(_("Answer every question before submitting: %(n)d are missing.", n=len(exc.missing)), "error")
+        return redirect(url_for(".review", selfcheck_id=selfcheck.id))
+    flash(_("Self-check submitted."), "success")
+    return redirect(url_for("results.result", selfcheck_id=selfcheck.id))

@@ -1,0 +1,170 @@
+"""Writes to self-checks. Views call these; each call is one transaction."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.assessment.questionnaire import Questionnaire, get_questionnaire
+from app.assessment.scoring import Result, score_selfcheck
+
+from ..extensions import db
+from ..models import DRAFT, SUBMITTED, Answer, Cycle, Organisation, PillarScore, Reopening, SelfCheck, User, utcnow
+
+
+class NotEditable(Exception):
+    """The self-check is submitted or its cycle is closed."""
+
+
+class Incomplete(Exception):
+    def __init__(self, missing):
+        super().__init__(", ".join(missing))
+        self.missing = missing
+
+
+def questionnaire_of(selfcheck: SelfCheck) -> Questionnaire:
+    return get_questionnaire(selfcheck.cycle.questionnaire_version)
+
+
+def typed_answers(selfcheck: SelfCheck) -> dict:
+    """Item id → typed value, read in one query."""
+    rows = db.session.execute(select(Answer.item_id, Answer.value).where(Answer.selfcheck_id == selfcheck.id))
+    return {item_id: json.loads(value) for item_id, value in rows}
+
+
+def result_of(selfcheck: SelfCheck) -> Result:
+    return score_selfcheck(questionnaire_of(selfcheck), typed_answers(selfcheck))
+
+
+def previous_selfcheck(selfcheck: SelfCheck) -> SelfCheck | None:
+    """The same branch's submitted self-check of the latest earlier cycle."""
+    return db.session.scalar(
+        select(SelfCheck)
+        .join(Cycle)
+        .where(
+            SelfCheck.organisation_id == selfcheck.organisation_id,
+            SelfCheck.status == SUBMITTED,
+            Cycle.year < selfcheck.cycle.year,
+        )
+        .order_by(Cycle.year.desc())
+        .limit(1)
+    )
+
+
+def start_selfcheck(org: Organisation, cycle: Cycle) -> SelfCheck:
+    """The branch's self-check of `cycle`, created as an empty draft if it has none."""
+    selfcheck = db.session.scalar(
+        select(SelfCheck).where(SelfCheck.organisation_id == org.id, SelfCheck.cycle_id == cycle.id)
+    )
+    if selfcheck is None:
+        selfcheck = SelfCheck(organisation_id=org.id, cycle_id=cycle.id, status=DRAFT, revision=0)
+        db.session.add(selfcheck)
+        db.session.commit()
+    return selfcheck
+
+
+def _upsert(rows: list[dict]):
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Answer).values(rows)
+    return stmt.on_conflict_do_update(
+        index_elements=["selfcheck_id", "item_id"],
+        set_={
+            "value": stmt.excluded.value,
+            "score": stmt.excluded.score,
+            "updated_at": stmt.excluded.updated_at,
+            "updated_by_id": stmt.excluded.updated_by_id,
+        },
+    )
+
+
+def save_answers(
+    selfcheck: SelfCheck, raw: dict, user: User | None, *, enforce_window: bool = True
+) -> tuple[list[str], dict, int]:
+    """Save every valid answer of `raw` (item id → raw value).
+
+    Returns the saved item ids, the AnswerErrors by item id, and how many items now
+    have an answer.
+
+    Invalid answers are reported and left as they were; the valid ones are kept, so a
+    mistake in one field never costs the others. An empty value clears the answer.
+    `enforce_window=False` lets an administrator type up paper forms after the cycle closed.
+    """
+    if selfcheck.submitted or (enforce_window and not selfcheck.cycle.is_open()):
+        raise NotEditable()
+    questionnaire = questionnaire_of(selfcheck)
+    values, errors = questionnaire.parse_answers(raw)
+    now = utcnow()
+    cleared = [item_id for item_id, value in values.items() if value is None]
+    rows = [
+        {
+            "selfcheck_id": selfcheck.id,
+            "item_id": item_id,
+            "value": json.dumps(value, ensure_ascii=False),
+            "score": questionnaire.items[item_id].score(value),
+            "updated_at": now,
+            "updated_by_id": user.id if user else None,
+        }
+        for item_id, value in values.items()
+        if value is not None
+    ]
+    if rows:
+        db.session.execute(_upsert(rows))
+    if cleared:
+        db.session.execute(
+            Answer.__table__.delete().where(Answer.selfcheck_id == selfcheck.id, Answer.item_id.in_(cleared))
+        )
+    if rows or cleared:
+        db.session.execute(
+            update(SelfCheck)
+            .where(SelfCheck.id == selfcheck.id)
+            .values(revision=SelfCheck.revision + 1, updated_at=now)
+        )
+    answered = db.session.scalar(select(func.count()).where(Answer.selfcheck_id == selfcheck.id))
+    db.session.commit()
+    return sorted(values), errors, answered
+
+
+def submit(selfcheck: SelfCheck, user: User | None, *, enforce_window: bool = True) -> Result:
+    """Score a complete draft, store its scores and make it read-only.
+
+    The status change is a conditional UPDATE, so a double-clicked submit submits once.
+    """
+    if enforce_window and not selfcheck.cycle.is_open():
+        raise NotEditable()
+    result = result_of(selfcheck)
+    if not result.complete:
+        raise Incomplete(result.missing)
+    changed = db.session.execute(
+        update(SelfCheck)
+        .where(SelfCheck.id == selfcheck.id, SelfCheck.status == DRAFT)
+        .values(
+            status=SUBMITTED,
+            submitted_at=utcnow(),
+            submitted_by_id=user.id if user else None,
+            score=result.score,
+            level=result.level.id,
+        )
+    ).rowcount
+    if changed:
+        db.session.execute(PillarScore.__table__.delete().where(PillarScore.selfcheck_id == selfcheck.id))
+        db.session.add_all(
+            PillarScore(selfcheck_id=selfcheck.id, pillar=p.pillar.id, score=p.score, level=p.level.id)
+            for p in result.pillars
+        )
+    db.session.commit()
+    db.session.refresh(selfcheck)
+    return result
+
+
+def reopen(selfcheck: SelfCheck, user: User, reason: str) -> None:
+    """Send a submitted self-check back to draft, recording who, when and why."""
+    db.session.add(Reopening(selfcheck_id=selfcheck.id, user_id=user.id, reason=reason))
+    selfcheck.status = DRAFT
+    selfcheck.score = None
+    selfcheck.level = None
+    selfcheck.submitted_at = None
+    selfcheck.revision += 1
+    db.session.commit()

@@ -1,0 +1,132 @@
+// Autosave for the self-check pages, and single submission of forms marked data-once.
+// Every typed answer goes to localStorage first and leaves it only once the server
+// acknowledges it, so a closed tab, a lost connection or an ended session loses nothing.
+(function () {
+  "use strict";
+
+  document.querySelectorAll("form[data-once]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.sent) { event.preventDefault(); return; }
+      form.dataset.sent = "1";
+      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.setAttribute("aria-disabled", "true"); });
+    });
+  });
+
+  var form = document.getElementById("selfcheck-form");
+  if (!form) return;
+  var url = form.dataset.autosaveUrl;
+  var key = form.dataset.storageKey;
+  var token = document.querySelector("meta[name=csrf-token]").content;
+  var status = form.querySelector(".autosave-status");
+  var pending = {};
+  try { pending = JSON.parse(localStorage.getItem(key) || "{}"); } catch (e) { pending = {}; }
+  var timer = null;
+  var inflight = false;
+
+  function store() {
+    if (Object.keys(pending).length) localStorage.setItem(key, JSON.stringify(pending));
+    else localStorage.removeItem(key);
+  }
+
+  function field(name) { return form.elements.namedItem(name); }
+
+  function valueOf(name) {
+    var el = field(name);
+    return el ? el.value : null;
+  }
+
+  function setValue(name, value) {
+    var el = field(name);
+    if (!el) return;
+    if (el instanceof RadioNodeList) {
+      Array.prototype.forEach.call(el, function (r) { r.checked = r.value === value; });
+    } else {
+      el.value = value;
+    }
+  }
+
+  function show(state, detail) {
+    status.textContent = status.dataset[state + "Text"] || "";
+    status.className = "autosave-status " + state;
+    if (state === "login") {
+      var link = document.createElement("a");
+      link.href = form.dataset.loginUrl;
+      link.textContent = " " + status.dataset.loginLink;
+      status.appendChild(link);
+    }
+    if (detail) status.textContent += " " + detail;
+  }
+
+  function showError(name, message) {
+    var p = document.getElementById("err-" + name);
+    if (!p) return;
+    p.textContent = message || "";
+    p.closest("fieldset").classList.toggle("has-error", !!message);
+  }
+
+  function schedule(delay) {
+    clearTimeout(timer);
+    timer = setTimeout(flush, delay === undefined ? 700 : delay);
+  }
+
+  function flush() {
+    var names = Object.keys(pending).filter(function (n) { return field(n); });
+    if (!names.length) return;
+    if (inflight) { schedule(); return; }
+    var batch = {};
+    names.forEach(function (n) { batch[n] = pending[n]; });
+    inflight = true;
+    show("saving");
+    fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token, "Accept": "application/json" },
+      body: JSON.stringify({ answers: batch })
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (response.ok || response.status === 422) {
+          (data.saved || []).forEach(function (n) {
+            if (pending[n] === batch[n]) delete pending[n];
+            showError(n, "");
+          });
+          Object.keys(data.errors || {}).forEach(function (n) {
+            showError(n, data.errors[n]);
+            if (pending[n] === batch[n]) delete pending[n];
+          });
+          store();
+          if (typeof data.answered === "number") {
+            document.querySelectorAll("[data-answered]").forEach(function (el) { el.textContent = data.answered; });
+            document.querySelectorAll("progress").forEach(function (el) { el.value = data.answered; });
+          }
+          show(Object.keys(pending).length ? "saving" : "saved");
+          if (Object.keys(pending).length) schedule();
+        } else if (response.status === 401 || data.error === "csrf") {
+          show("login");
+        } else {
+          show("offline", data.message || "");
+          schedule(10000);
+        }
+      });
+    }).catch(function () {
+      show("offline");
+      schedule(5000);
+    }).finally(function () { inflight = false; });
+  }
+
+  // Answers typed earlier but never acknowledged come back first, then are sent.
+  Object.keys(pending).forEach(function (n) { setValue(n, pending[n]); });
+  if (Object.keys(pending).length) schedule(0);
+
+  form.addEventListener("input", onChange);
+  form.addEventListener("change", onChange);
+  function onChange(event) {
+    var name = event.target.name;
+    if (!name || name === "csrf_token" || name === "go") return;
+    var value = valueOf(name);
+    if (pending[name] === value) return;
+    pending[name] = value;
+    store();
+    schedule();
+  }
+  window.addEventListener("online", function () { schedule(0); });
+})();

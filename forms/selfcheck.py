@@ -1,0 +1,64 @@
+"""The self-check form, one page per pillar, generated from the questionnaire definition.
+
+Each item type makes its own field; every field validates through `Item.parse`, the same
+rule the autosave endpoint and the importer use. Pages are rendered by the templates'
+own macros from `field.data` and `field.errors`, not by WTForms widgets (much faster).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import Field, StringField, TextAreaField, ValidationError
+
+from app.assessment.questionnaire import AnswerError, Item, Questionnaire
+
+
+def answer_error_message(error: AnswerError) -> str:
+    """The user-language message for a domain `AnswerError`."""
+    messages = {
+        "too_long": lambda p: _("Too long: at most %(max)s characters.", **p),
+        "yes_no": lambda p: _("Choose yes or no."),
+        "percent": lambda p: _("Enter a number from 0 to 100."),
+        "whole_number": lambda p: _("Enter a whole number from %(min)s to %(max)s.", **p),
+        "unknown_item": lambda p: _("This question is not part of the questionnaire."),
+    }
+    return messages[error.code](error.params)
+
+
+class ItemValidator:
+    def __init__(self, item: Item):
+        self.item = item
+
+    def __call__(self, form, field: Field):
+        try:
+            field.typed = self.item.parse(field.data)
+        except AnswerError as exc:
+            field.typed = None
+            raise ValidationError(answer_error_message(exc)) from None
+
+
+FIELD_CLASS = {"text": TextAreaField}
+
+
+def make_field(item: Item) -> Field:
+    """A field for `item`; every type posts a string that `Item.parse` checks."""
+    return FIELD_CLASS.get(item.type, StringField)(validators=[ItemValidator(item)])
+
+
+class PillarForm(FlaskForm):
+    def raw_answers(self) -> dict:
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+
+    def valid_answers(self) -> dict:
+        """The answers that passed validation (to save even when others failed)."""
+        return {name: value for name, value in self.raw_answers().items() if not self._fields[name].errors}
+
+
+@cache
+def pillar_form_class(questionnaire: Questionnaire, pillar_id: str) -> type[PillarForm]:
+    """The form class of one pillar, built once per questionnaire version."""
+    fields = {item.id: make_field(item) for item in questionnaire.pillar(pillar_id).items}
+    return type(f"PillarForm_{questionnaire.version}_{pillar_id}", (PillarForm,), fields)
