@@ -43,11 +43,7 @@ def can_edit(user: User, selfcheck: SelfCheck) -> bool:
 
 
 def can_reopen(user: User, selfcheck: SelfCheck) -> bool:
-    return (
-        selfcheck.submitted
-        and user.role in ("leader", "admin")
-        and can_view_org(user, selfcheck.organisation)
-    )
+    return selfcheck.submitted and user.role in ("leader", "admin") and can_view_org(user, selfcheck.organisation)
 
 
 def get_selfcheck_or_404(user: User, selfcheck_id: int) -> SelfCheck:

@@ -67,7 +67,9 @@ def create_org(code, kind, name, parent_code):
             raise click.ClickException(f"A {KIND_LABELS[kind]} cannot sit under a {KIND_LABELS[parent.kind]}.")
     elif kind != "committee":
         raise click.ClickException("Only a committee can stand without a parent.")
-    org = Organisation(code=code, kind=kind, name=name, parent=parent, path=(parent.path if parent else "/") + code + "/")
+    org = Organisation(
+        code=code, kind=kind, name=name, parent=parent, path=(parent.path if parent else "/") + code + "/"
+    )
     db.session.add(org)
     db.session.commit()
     click.echo(f"Created {org.code} ({KIND_LABELS[kind]}) {org.name}")
@@ -152,7 +154,9 @@ def import_answers(file, submit):
         try:
             service.submit(selfcheck, None, enforce_window=False)
         except service.Incomplete as exc:
-            raise click.ClickException(f"Saved as a draft; not submitted: {len(exc.missing)} answers missing.") from None
+            raise click.ClickException(
+                f"Saved as a draft; not submitted: {len(exc.missing)} answers missing."
+            ) from None
         click.echo("Submitted.")
 
 
@@ -168,8 +172,19 @@ def _pybabel(*args):
 @translate.command("extract")
 def translate_extract():
     """Extract messages to translations/messages.pot and merge them into the catalogs."""
-    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
-             "-o", "translations/messages.pot", "app", "forms")
+    _pybabel(
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "_l",
+        "--no-location",
+        "--sort-output",
+        "-o",
+        "translations/messages.pot",
+        "app",
+        "forms",
+    )
     _pybabel("update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching")
 
 

@@ -45,8 +45,17 @@ USERS = [
 ]
 
 # How strong each branch's practice is (0–1); this year a little better than last.
-STRENGTH = {"B01": 0.45, "B02": 0.8, "B03": 0.3, "B04": 0.65, "B05": 0.55, "B06": 0.4, "B07": 0.7,
-            "B08": 0.25, "XQ-01": 0.6}
+STRENGTH = {
+    "B01": 0.45,
+    "B02": 0.8,
+    "B03": 0.3,
+    "B04": 0.65,
+    "B05": 0.55,
+    "B06": 0.4,
+    "B07": 0.7,
+    "B08": 0.25,
+    "XQ-01": 0.6,
+}
 # This year's state: everything else is submitted.
 THIS_YEAR_STATE = {"B01": None, "B08": None, "B06": "draft", "B07": "draft"}
 
@@ -77,7 +86,11 @@ def seed() -> str:
     for code, kind, name, parent in ORGANISATIONS:
         parent_org = orgs.get(parent)
         orgs[code] = Organisation(
-            code=code, kind=kind, name=name, parent=parent_org, path=(parent_org.path if parent_org else "/") + code + "/"
+            code=code,
+            kind=kind,
+            name=name,
+            parent=parent_org,
+            path=(parent_org.path if parent_org else "/") + code + "/",
         )
         db.session.add(orgs[code])
     for username, name, role, org_code, assigned in USERS:

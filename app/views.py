@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 from flask import Flask, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
 
 from .extensions import db
 

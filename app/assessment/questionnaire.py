@@ -297,9 +297,7 @@ class _Loader:
         version = str(data.get("version", ""))
         if version != self.path.stem:
             self.fail("version", f"{version!r} does not match the file name {self.path.stem!r}")
-        sources = {
-            str(k): self.text(v, f"source {k}") for k, v in self.mapping(data.get("sources"), "sources").items()
-        }
+        sources = {str(k): self.text(v, f"source {k}") for k, v in self.mapping(data.get("sources"), "sources").items()}
         levels = self.levels(data.get("levels"))
         pillars, items = [], {}
         raw_pillars = data.get("pillars")
@@ -344,7 +342,12 @@ class _Loader:
             if not levels and minimum != 0:
                 self.fail(where, "the first level must start at 0")
             levels.append(
-                Level(str(lv.get("id")), minimum, self.text(lv.get("name"), where), self.text(lv.get("description"), where))
+                Level(
+                    str(lv.get("id")),
+                    minimum,
+                    self.text(lv.get("name"), where),
+                    self.text(lv.get("description"), where),
+                )
             )
         return tuple(levels)
 

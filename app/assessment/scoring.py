@@ -88,9 +88,7 @@ def score_selfcheck(questionnaire: Questionnaire, answers: dict) -> Result:
         missing = tuple(r.item.id for r in items if r.item.scored and not r.answered)
         pillars.append(PillarResult(pillar, score, questionnaire.level_for(score), items, missing))
     overall = weighted_mean((p.pillar.weight, p.score) for p in pillars)
-    flags = tuple(
-        rule for rule in questionnaire.flags if all(c.holds(answers.get(c.item)) for c in rule.when)
-    )
+    flags = tuple(rule for rule in questionnaire.flags if all(c.holds(answers.get(c.item)) for c in rule.when))
     return Result(
         questionnaire=questionnaire,
         score=overall,

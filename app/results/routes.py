@@ -68,9 +68,7 @@ def overview():
     if cycle:
         rows = db.session.execute(
             select(Organisation, SelfCheck)
-            .outerjoin(
-                SelfCheck, (SelfCheck.organisation_id == Organisation.id) & (SelfCheck.cycle_id == cycle.id)
-            )
+            .outerjoin(SelfCheck, (SelfCheck.organisation_id == Organisation.id) & (SelfCheck.cycle_id == cycle.id))
             .where(Organisation.kind == "branch", subtree_filter(current_user))
             .order_by(Organisation.path)
         ).all()
@@ -78,6 +76,4 @@ def overview():
     for _org, sc in rows:
         counts[sc.status if sc else "not_started"] += 1
     levels = {lv.id: lv for lv in get_questionnaire(cycle.questionnaire_version).levels} if cycle else {}
-    return render_template(
-        "results/overview.html", cycles=cycles, cycle=cycle, rows=rows, counts=counts, levels=levels
-    )
+    return render_template("results/overview.html", cycles=cycles, cycle=cycle, rows=rows, counts=counts, levels=levels)

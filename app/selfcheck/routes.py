@@ -145,7 +145,9 @@ def stringify(answers: dict) -> dict:
 def autosave(selfcheck_id: int):
     """Save answers as the user types: JSON {"answers": {item id: value}} in, JSON out."""
     if not current_user.is_authenticated:
-        return jsonify(error="login", message=_("Your session has ended. Log in again; your answers are kept in this browser.")), 401
+        return jsonify(
+            error="login", message=_("Your session has ended. Log in again; your answers are kept in this browser.")
+        ), 401
     selfcheck = get_selfcheck_or_404(current_user, selfcheck_id)
     if not can_edit(current_user, selfcheck):
         return jsonify(error="readonly", message=_("This self-check can no longer be changed.")), 409

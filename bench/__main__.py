@@ -1,0 +1,18 @@
+"""Run every benchmark in turn: `python -m bench [name ...]`."""
+
+import importlib
+import sys
+
+BENCHMARKS = ["web", "reports"]
+
+if __name__ == "__main__":
+    for name in sys.argv[1:] or BENCHMARKS:
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"bench.{name}":
+                raise
+            print(f"== {name}: not present")
+            continue
+        print(f"== {name}")
+        module.main()

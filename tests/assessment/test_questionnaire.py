@@ -1,0 +1,163 @@
+"""The questionnaire file: loaded, validated, traceable to the source texts. No app needed."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from app.assessment.questionnaire import (
+    QUESTIONNAIRE_DIR,
+    AnswerError,
+    QuestionnaireError,
+    available_versions,
+    get_questionnaire,
+    load_questionnaire,
+)
+
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+SEED_FILES = {"004": "004_52b47fe64c4908a0.txt", "000": "000_afaea689d1378313.txt"}
+
+
+@pytest.fixture(params=available_versions())
+def questionnaire(request):
+    return get_questionnaire(request.param)
+
+
+def test_four_pillars_with_at_least_eight_scored_items(questionnaire):
+    assert [p.id for p in questionnaire.pillars] == [
+        "leadership",
+        "collective_study",
+        "topical_lectures",
+        "institutional_rules",
+    ]
+    for pillar in questionnaire.pillars:
+        assert len(pillar.scored_items) >= 8, pillar.id
+        assert {i.type for i in pillar.items} >= {"scale", "yesno"}
+
+
+def test_every_item_type_is_used(questionnaire):
+    assert {i.type for i in questionnaire.items.values()} == {"scale", "yesno", "count", "percent", "text"}
+
+
+def test_every_scored_item_has_a_suggestion(questionnaire):
+    keyed = {s.item for s in questionnaire.suggestions if s.item}
+    assert {i.id for i in questionnaire.items.values() if i.scored} <= keyed
+
+
+def test_every_reference_quotes_its_source_verbatim(questionnaire):
+    """Each item and suggestion is traceable to a passage of the two source texts."""
+    if not SEEDS.exists():
+        pytest.skip(f"source texts not found at {SEEDS}")
+    texts = {key: (SEEDS / name).read_text(encoding="utf-8") for key, name in SEED_FILES.items()}
+    refs = [(i.id, i.ref) for i in questionnaire.items.values()]
+    refs += [(s.id, s.ref) for s in questionnaire.suggestions]
+    for where, ref in refs:
+        assert ref.passage in texts[ref.source], f"{where}: {ref.passage!r} is not in source {ref.source}"
+
+
+def write_variant(tmp_path, version, mutate):
+    data = yaml.safe_load((QUESTIONNAIRE_DIR / f"{version}.yaml").read_text(encoding="utf-8"))
+    mutate(data)
+    path = tmp_path / f"{version}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def first_item(data):
+    return data["pillars"][0]["items"][0]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: first_item(d).update(type="slider"), "unknown type 'slider'"),
+        (lambda d: d["pillars"][1]["items"][0].update(id=first_item(d)["id"]), "duplicate id"),
+        (lambda d: first_item(d).update(weight=-1), "weight"),
+        (lambda d: first_item(d).update(weight="heavy"), "expected a number"),
+        (lambda d: first_item(d)["text"].pop("en"), "missing en translation"),
+        (lambda d: first_item(d)["levels"][2].update(zh=""), "missing zh translation"),
+        (lambda d: first_item(d)["levels"].pop(), "exactly 5 level descriptions"),
+        (lambda d: d["suggestions"][0].update(item="NOPE"), "unknown or unscored item 'NOPE'"),
+        (lambda d: d["flags"][0]["when"][0].update(op="~"), "unknown operator"),
+        (lambda d: d["levels"].pop(), "exactly four maturity levels"),
+    ],
+)
+def test_a_malformed_definition_names_the_file_and_the_item(tmp_path, mutate, message):
+    version = available_versions()[-1]
+    path = write_variant(tmp_path, version, mutate)
+    with pytest.raises(QuestionnaireError) as excinfo:
+        load_questionnaire(path)
+    assert str(path) in str(excinfo.value)
+    assert message in str(excinfo.value)
+
+
+def test_the_named_item_is_the_broken_one(tmp_path):
+    version = available_versions()[-1]
+    path = write_variant(tmp_path, version, lambda d: d["pillars"][2]["items"][3].update(type="dial"))
+    broken_id = yaml.safe_load(path.read_text(encoding="utf-8"))["pillars"][2]["items"][3]["id"]
+    with pytest.raises(QuestionnaireError, match=f"item {broken_id}: unknown type"):
+        load_questionnaire(path)
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "expected"),
+    [
+        ("scale", "3", 3),
+        ("scale", 5, 5),
+        ("yesno", "yes", True),
+        ("yesno", "否", False),
+        ("yesno", False, False),
+        ("percent", "87.5", 87.5),
+        ("count", "4", 4),
+        ("text", "  有证据  ", "有证据"),
+        ("scale", "", None),
+    ],
+)
+def test_parse_accepts(questionnaire, kind, raw, expected):
+    item = next(i for i in questionnaire.items.values() if i.type == kind)
+    assert item.parse(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "code"),
+    [
+        ("scale", "6", "whole_number"),
+        ("scale", "2.5", "whole_number"),
+        ("scale", "abc", "whole_number"),
+        ("scale", True, "whole_number"),
+        ("yesno", "maybe", "yes_no"),
+        ("percent", "101", "percent"),
+        ("percent", "nan", "percent"),
+        ("count", "-1", "whole_number"),
+        ("text", "x" * 5000, "too_long"),
+    ],
+)
+def test_parse_rejects(questionnaire, kind, raw, code):
+    item = next(i for i in questionnaire.items.values() if i.type == kind)
+    with pytest.raises(AnswerError) as excinfo:
+        item.parse(raw)
+    assert excinfo.value.code == code
+    assert excinfo.value.item_id == item.id
+
+
+def test_unknown_items_are_reported(questionnaire):
+    values, errors = questionnaire.parse_answers({"ZZ99": "1"})
+    assert values == {}
+    assert errors["ZZ99"].code == "unknown_item"
+
+
+def test_the_domain_imports_no_framework():
+    import ast
+
+    for path in Path(QUESTIONNAIRE_DIR).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            for name in names:
+                assert name.split(".")[0] not in {"flask", "flask_babel", "sqlalchemy", "reportlab", "wtforms"}, (
+                    f"{path.name} imports {name}"
+                )

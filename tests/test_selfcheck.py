@@ -1,0 +1,190 @@
+"""Filling in a self-check through the pages: save, autosave, resume, review, submit."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.assessment.questionnaire import get_questionnaire
+from app.assessment.scoring import score_selfcheck
+from app.extensions import db
+from app.models import Answer, SelfCheck
+from tests.conftest import THIS_YEAR, VERSION, answers_at, login, submitted_selfcheck
+
+
+def start(client):
+    response = client.post("/selfcheck/start")
+    assert response.status_code == 302
+    return int(re.search(r"/selfcheck/(\d+)/", response.location).group(1)), response.location
+
+
+def pillar_ids(client, selfcheck_id):
+    return list(get_questionnaire(VERSION).pillars)
+
+
+def stored(app, selfcheck_id):
+    with app.app_context():
+        rows = db.session.execute(select(Answer.item_id, Answer.value).where(Answer.selfcheck_id == selfcheck_id))
+        return dict(rows.all())
+
+
+def test_fill_in_save_leave_come_back_submit(app, client, world):
+    login(client, "b1")
+    selfcheck_id, first_page = start(client)
+    answers = answers_at(4)
+    pillars = pillar_ids(client, selfcheck_id)
+    # first pillar through the form, "save and continue"
+    page = {i.id: answers[i.id] for i in pillars[0].items}
+    response = client.post(first_page, data={**page, "go": "next"})
+    assert response.status_code == 302
+    assert response.location.endswith(f"/selfcheck/{selfcheck_id}/{pillars[1].id}")
+    # leave: log out, log in again, the answers are still there and shown
+    client.post("/logout")
+    login(client, "b1")
+    home = client.get("/selfcheck/").get_data(as_text=True)
+    assert f"/selfcheck/{selfcheck_id}/{pillars[1].id}" in home  # resume where answers are missing
+    shown = client.get(first_page).get_data(as_text=True)
+    scale = next(i for i in pillars[0].items if i.type == "scale")
+    assert f'name="{scale.id}" value="4" checked' in shown
+    # the rest by autosave
+    rest = {i.id: answers[i.id] for p in pillars[1:] for i in p.items}
+    response = client.post(f"/selfcheck/{selfcheck_id}/autosave", json={"answers": rest})
+    assert response.status_code == 200
+    assert response.json["errors"] == {}
+    assert response.json["answered"] == len(answers)
+    # review lists everything and offers submission
+    review = client.get(f"/selfcheck/{selfcheck_id}/review").get_data(as_text=True)
+    assert "/submit" in review
+    response = client.post(f"/selfcheck/{selfcheck_id}/submit")
+    assert response.location.endswith(f"/results/{selfcheck_id}")
+    result = client.get(response.location).get_data(as_text=True)
+    questionnaire = get_questionnaire(VERSION)
+    expected = score_selfcheck(questionnaire, questionnaire.parse_answers(answers)[0])
+    assert f"{expected.score:.1f}" in result
+    for suggestion in expected.priorities:
+        assert suggestion.rule.text.zh in result  # Chinese: the default when the browser names no language
+    with app.app_context():
+        selfcheck = db.session.get(SelfCheck, selfcheck_id)
+        assert selfcheck.status == "submitted"
+        assert selfcheck.score == pytest.approx(expected.score)
+        assert selfcheck.level == expected.level.id
+        assert {p.pillar: p.score for p in selfcheck.pillar_scores} == pytest.approx(
+            {p.pillar.id: p.score for p in expected.pillars}
+        )
+
+
+def test_a_validation_error_loses_no_answer(app, client, world):
+    login(client, "b1")
+    selfcheck_id, first_page = start(client)
+    pillar = pillar_ids(client, selfcheck_id)[0]
+    count = next(i for i in pillar.items if i.type == "count")
+    scale = next(i for i in pillar.items if i.type == "scale")
+    response = client.post(first_page, data={scale.id: "3", count.id: "lots", "go": "next"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'value="lots"' in page  # what was typed is shown again, with the message
+    assert "Enter a whole number" in page
+    assert f'name="{scale.id}" value="3" checked' in page
+    assert stored(app, selfcheck_id) == {scale.id: "3"}  # the valid answer is saved
+
+
+def test_a_submit_needs_every_answer(app, client, world):
+    login(client, "b1")
+    selfcheck_id, _ = start(client)
+    client.post(f"/selfcheck/{selfcheck_id}/autosave", json={"answers": {"L01": "5"}})
+    response = client.post(f"/selfcheck/{selfcheck_id}/submit")
+    assert response.location.endswith(f"/selfcheck/{selfcheck_id}/review")
+    with app.app_context():
+        assert db.session.get(SelfCheck, selfcheck_id).status == "draft"
+
+
+def test_autosave_reports_bad_values_and_keeps_good_ones(app, client, world):
+    login(client, "b1")
+    selfcheck_id, _ = start(client)
+    response = client.post(
+        f"/selfcheck/{selfcheck_id}/autosave", json={"answers": {"L01": "9", "L03": "2", "NOPE": "1"}}
+    )
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"L01", "NOPE"}
+    assert response.json["saved"] == ["L03"]
+    assert stored(app, selfcheck_id) == {"L03": "2"}
+    # clearing an answer removes it
+    client.post(f"/selfcheck/{selfcheck_id}/autosave", json={"answers": {"L03": ""}})
+    assert stored(app, selfcheck_id) == {}
+
+
+def test_autosave_rejects_garbage(client, world):
+    login(client, "b1")
+    selfcheck_id, _ = start(client)
+    for body in (None, [], {"answers": []}, {"answers": {}}):
+        response = client.post(f"/selfcheck/{selfcheck_id}/autosave", json=body)
+        assert response.status_code == 400
+        assert "message" in response.json
+
+
+def test_autosave_after_the_session_ended_says_log_in(client, world):
+    login(client, "b1")
+    selfcheck_id, _ = start(client)
+    client.post("/logout")
+    response = client.post(f"/selfcheck/{selfcheck_id}/autosave", json={"answers": {"L01": "3"}})
+    assert response.status_code == 401
+    assert response.json["error"] == "login"
+
+
+def test_a_submitted_selfcheck_is_read_only(app, client, world):
+    selfcheck_id = submitted_selfcheck(app, "B1", THIS_YEAR)
+    login(client, "b1")
+    assert client.get(f"/selfcheck/{selfcheck_id}/leadership").status_code == 403
+    response = client.post(f"/selfcheck/{selfcheck_id}/autosave", json={"answers": {"L01": "1"}})
+    assert response.status_code == 409
+    assert stored(app, selfcheck_id)["L01"] == "3"
+    # a second click on submit just shows the result
+    response = client.post(f"/selfcheck/{selfcheck_id}/submit")
+    assert response.location.endswith(f"/results/{selfcheck_id}")
+
+
+def test_home_shows_last_years_result(app, client, world):
+    submitted_selfcheck(app, "B1", THIS_YEAR - 1, level=5)
+    login(client, "b1")
+    page = client.get("/selfcheck/").get_data(as_text=True)
+    assert "100.0" in page
+    assert "Start the self-check" in page or "开始自查" in page
+
+
+def test_leader_reopens_with_a_reason(app, client, world):
+    selfcheck_id = submitted_selfcheck(app, "B1", THIS_YEAR)
+    login(client, "leader")
+    response = client.post(f"/results/{selfcheck_id}/reopen", data={"reason": ""})
+    with app.app_context():
+        assert db.session.get(SelfCheck, selfcheck_id).status == "submitted"  # a reason is required
+    response = client.post(f"/results/{selfcheck_id}/reopen", data={"reason": "点评人数填错"})
+    assert response.status_code == 302
+    with app.app_context():
+        selfcheck = db.session.get(SelfCheck, selfcheck_id)
+        assert selfcheck.status == "draft"
+        assert selfcheck.score is None
+        [reopening] = selfcheck.reopenings
+        assert reopening.reason == "点评人数填错"
+        assert reopening.user.username == "leader"
+    assert "点评人数填错" in client.get(f"/results/{selfcheck_id}").get_data(as_text=True)
+    # the branch can edit again
+    client.post("/logout")
+    login(client, "b1")
+    assert client.get(f"/selfcheck/{selfcheck_id}/leadership").status_code == 200
+
+
+def test_leader_overview_shows_every_branch_state(app, client, world):
+    submitted_selfcheck(app, "B1", THIS_YEAR, level=5)
+    login(client, "b2")
+    start(client)
+    client.post("/logout")
+    login(client, "leader")
+    page = client.get("/overview").get_data(as_text=True)
+    rows = re.findall(r"<tr>\s*<td>(\w+)</td>.*?<span class=\"status (\w+)\"", page, re.S)
+    assert rows == [("B3", "not_started"), ("B1", "submitted"), ("B2", "draft")] or sorted(rows) == [
+        ("B1", "submitted"),
+        ("B2", "draft"),
+        ("B3", "not_started"),
+    ]
+    assert "X1" not in page
+    assert "100.0" in page
