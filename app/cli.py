@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db():
     """Create or upgrade the database schema (runs the migrations)."""
     upgrade()
@@ -35,6 +37,7 @@ def init_db():
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has organisations.")
 def seed_demo(if_empty):
     """Create the demo committee, branches, users and two years of answers."""
@@ -50,6 +53,7 @@ def seed_demo(if_empty):
 
 
 @click.command("create-org")
+@with_appcontext
 @click.argument("code")
 @click.argument("kind", type=click.Choice(ORG_KINDS))
 @click.argument("name")
@@ -76,6 +80,7 @@ def create_org(code, kind, name, parent_code):
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--org", "org_code", required=True, help="Code of the user's organisation.")
 @click.option("--role", type=click.Choice(ROLES), required=True)
@@ -108,6 +113,7 @@ def create_user(username, org_code, role, name, password, assign):
 
 
 @click.command("open-cycle")
+@with_appcontext
 @click.argument("year", type=int)
 @click.option("--version", "version", help="Questionnaire version (default: the newest).")
 @click.option("--opens", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: 1 January).")
@@ -130,6 +136,7 @@ def open_cycle(year, version, opens, closes):
 
 
 @click.command("orgs")
+@with_appcontext
 def orgs():
     """List organisations, one per line: code, kind, name."""
     for org in db.session.scalars(select(Organisation).order_by(Organisation.path)):
@@ -137,12 +144,13 @@ def orgs():
 
 
 @click.command("import-answers")
+@with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--submit", is_flag=True, help="Submit the self-check when the file completes it.")
 def import_answers(file, submit):
     """Import one branch's answers for one cycle from a JSON or CSV file."""
     batch = importer.read_file(file)
-    selfcheck, org, cycle, answers = importer.validate(batch) if not batch.errors else (None, None, None, {})
+    selfcheck, org, cycle, answers = importer.validate(batch)
     if batch.errors:
         for line, message in batch.errors:
             click.echo(f"{file}:{line}: {message}", err=True)
