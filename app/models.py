@@ -6,7 +6,7 @@ import json
 from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Column, Date, DateTime, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Date, DateTime, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -112,7 +112,10 @@ class SelfCheck(db.Model):
 
 
 class Answer(db.Model):
-    """One item's answer, stored as JSON of the typed value, with its 0–100 score."""
+    """One item's answer, stored as JSON of the typed value (null once cleared), with its 0–100 score.
+
+    `seq` is the ordering number of the save that wrote it (see `service.save_answers`).
+    """
 
     __table_args__ = (UniqueConstraint("selfcheck_id", "item_id"),)
 
@@ -121,6 +124,7 @@ class Answer(db.Model):
     item_id: Mapped[str] = mapped_column(String(20))
     value: Mapped[str] = mapped_column(Text)
     score: Mapped[float | None] = mapped_column(Float)
+    seq: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 

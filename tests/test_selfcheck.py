@@ -24,7 +24,9 @@ def pillar_ids(client, selfcheck_id):
 
 def stored(app, selfcheck_id):
     with app.app_context():
-        rows = db.session.execute(select(Answer.item_id, Answer.value).where(Answer.selfcheck_id == selfcheck_id))
+        rows = db.session.execute(
+            select(Answer.item_id, Answer.value).where(Answer.selfcheck_id == selfcheck_id, Answer.value != "null")
+        )
         return dict(rows.all())
 
 
@@ -188,3 +190,20 @@ def test_leader_overview_shows_every_branch_state(app, client, world):
     ]
     assert "X1" not in page
     assert "100.0" in page
+
+
+def test_a_late_save_with_an_older_number_never_overwrites_a_newer_one(app, client, world):
+    login(client, "b1")
+    selfcheck_id, _ = start(client)
+    url = f"/selfcheck/{selfcheck_id}/autosave"
+    assert client.post(url, json={"answers": {"L01": "4"}, "seq": 200}).json["saved"] == ["L01"]
+    late = client.post(url, json={"answers": {"L01": "2", "L03": "3"}, "seq": 100}).json
+    assert late["stale"] == ["L01"]
+    assert late["saved"] == ["L03"]
+    assert stored(app, selfcheck_id) == {"L01": "4", "L03": "3"}
+    # clearing is ordered too: an older value cannot come back after it
+    client.post(url, json={"answers": {"L03": ""}, "seq": 300})
+    assert client.post(url, json={"answers": {"L03": "5"}, "seq": 250}).json["stale"] == ["L03"]
+    assert stored(app, selfcheck_id) == {"L01": "4"}
+    for bad in (-1, "7", True, 2**63):
+        assert client.post(url, json={"answers": {"L01": "1"}, "seq": bad}).status_code == 400

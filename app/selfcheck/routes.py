@@ -95,7 +95,7 @@ def pillar(selfcheck_id: int, pillar_id: str):
     if request.method == "POST":
         form = form_class()
         valid = form.validate()  # CSRFProtect has already refused a request without a valid token
-        service.save_answers(selfcheck, form.valid_answers(), current_user)
+        service.save_answers(selfcheck, form.valid_answers(), current_user, seq=request.form.get("seq", type=int))
         if valid:
             flash(_("Your answers are saved."), "success")
             step = request.form.get("go")
@@ -153,14 +153,21 @@ def autosave(selfcheck_id: int):
         return jsonify(error="readonly", message=_("This self-check can no longer be changed.")), 409
     payload = request.get_json(silent=True)
     answers = payload.get("answers") if isinstance(payload, dict) else None
-    if not isinstance(answers, dict) or not answers or len(answers) > 200:
+    seq = payload.get("seq") if isinstance(payload, dict) else None
+    if (
+        not isinstance(answers, dict)
+        or not answers
+        or len(answers) > 200
+        or (seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**62))
+    ):
         return jsonify(error="invalid", message=_("The answers could not be read.")), 400
-    saved, errors, answered = service.save_answers(selfcheck, answers, current_user)
+    outcome = service.save_answers(selfcheck, answers, current_user, seq=seq)
     return jsonify(
-        saved=saved,
-        errors={item_id: answer_error_message(err) for item_id, err in errors.items()},
-        answered=answered,
-    ), (422 if errors else 200)
+        saved=outcome.saved,
+        stale=outcome.stale,
+        errors={item_id: answer_error_message(err) for item_id, err in outcome.errors.items()},
+        answered=outcome.answered,
+    ), (422 if outcome.errors else 200)
 
 
 @bp.route("/<int:selfcheck_id>/review")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,8 +30,10 @@ def questionnaire_of(selfcheck: SelfCheck) -> Questionnaire:
 
 
 def typed_answers(selfcheck: SelfCheck) -> dict:
-    """Item id → typed value, read in one query."""
-    rows = db.session.execute(select(Answer.item_id, Answer.value).where(Answer.selfcheck_id == selfcheck.id))
+    """Item id → typed value of every answered item, read in one query."""
+    rows = db.session.execute(
+        select(Answer.item_id, Answer.value).where(Answer.selfcheck_id == selfcheck.id, Answer.value != "null")
+    )
     return {item_id: json.loads(value) for item_id, value in rows}
 
 
@@ -65,7 +68,15 @@ def start_selfcheck(org: Organisation, cycle: Cycle) -> SelfCheck:
     return selfcheck
 
 
-def _upsert(rows: list[dict]):
+@dataclass(frozen=True)
+class SaveOutcome:
+    saved: list[str]  # item ids written (or cleared)
+    errors: dict  # item id → AnswerError; those answers were left as they were
+    stale: list[str]  # item ids skipped: a save with a newer ordering number got there first
+    answered: int  # how many items of the self-check now have an answer
+
+
+def _upsert(rows: list[dict], ordered: bool):
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(Answer).values(rows)
@@ -74,57 +85,74 @@ def _upsert(rows: list[dict]):
         set_={
             "value": stmt.excluded.value,
             "score": stmt.excluded.score,
+            "seq": Answer.seq if not ordered else stmt.excluded.seq,
             "updated_at": stmt.excluded.updated_at,
             "updated_by_id": stmt.excluded.updated_by_id,
         },
+        # an older ordering number never overwrites a newer one, even between two requests in flight
+        where=(Answer.seq.is_(None) | (Answer.seq < stmt.excluded.seq)) if ordered else None,
     )
 
 
 def save_answers(
-    selfcheck: SelfCheck, raw: dict, user: User | None, *, enforce_window: bool = True
-) -> tuple[list[str], dict, int]:
-    """Save every valid answer of `raw` (item id → raw value).
-
-    Returns the saved item ids, the AnswerErrors by item id, and how many items now
-    have an answer.
+    selfcheck: SelfCheck,
+    raw: dict,
+    user: User | None,
+    *,
+    seq: int | None = None,
+    enforce_window: bool = True,
+) -> SaveOutcome:
+    """Save every valid answer of `raw` (item id → raw value), in one transaction.
 
     Invalid answers are reported and left as they were; the valid ones are kept, so a
     mistake in one field never costs the others. An empty value clears the answer.
+
+    `seq` is the save's ordering number (the pages send the time they were typed, the
+    API whatever increasing number its client keeps): an answer last written with a
+    higher number is not overwritten, and is reported as stale. A save without one
+    (a form post of a page without script, an import) always applies.
     `enforce_window=False` lets an administrator type up paper forms after the cycle closed.
     """
     if selfcheck.submitted or (enforce_window and not selfcheck.cycle.is_open()):
         raise NotEditable()
     questionnaire = questionnaire_of(selfcheck)
     values, errors = questionnaire.parse_answers(raw)
+    stale = []
+    if seq is not None and values:
+        stale = list(
+            db.session.scalars(
+                select(Answer.item_id).where(
+                    Answer.selfcheck_id == selfcheck.id, Answer.item_id.in_(values), Answer.seq >= seq
+                )
+            )
+        )
+        values = {k: v for k, v in values.items() if k not in stale}
     now = utcnow()
-    cleared = [item_id for item_id, value in values.items() if value is None]
     rows = [
         {
             "selfcheck_id": selfcheck.id,
             "item_id": item_id,
+            # a cleared answer keeps its row (as JSON null) so that its ordering number survives
             "value": json.dumps(value, ensure_ascii=False),
             "score": questionnaire.items[item_id].score(value),
+            "seq": seq,
             "updated_at": now,
             "updated_by_id": user.id if user else None,
         }
         for item_id, value in values.items()
-        if value is not None
     ]
     if rows:
-        db.session.execute(_upsert(rows))
-    if cleared:
-        db.session.execute(
-            Answer.__table__.delete().where(Answer.selfcheck_id == selfcheck.id, Answer.item_id.in_(cleared))
-        )
-    if rows or cleared:
+        db.session.execute(_upsert(rows, ordered=seq is not None))
         db.session.execute(
             update(SelfCheck)
             .where(SelfCheck.id == selfcheck.id)
             .values(revision=SelfCheck.revision + 1, updated_at=now)
         )
-    answered = db.session.scalar(select(func.count()).where(Answer.selfcheck_id == selfcheck.id))
+    answered = db.session.scalar(
+        select(func.count()).where(Answer.selfcheck_id == selfcheck.id, Answer.value != "null")
+    )
     db.session.commit()
-    return sorted(values), errors, answered
+    return SaveOutcome(sorted(values), errors, sorted(stale), answered)
 
 
 def submit(selfcheck: SelfCheck, user: User | None, *, enforce_window: bool = True) -> Result:

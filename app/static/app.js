@@ -81,11 +81,12 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token, "Accept": "application/json" },
-      body: JSON.stringify({ answers: batch })
+      // the ordering number: a save that arrives late never overwrites a newer one
+      body: JSON.stringify({ answers: batch, seq: Date.now() })
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (response.ok || response.status === 422) {
-          (data.saved || []).forEach(function (n) {
+          (data.saved || []).concat(data.stale || []).forEach(function (n) {
             if (pending[n] === batch[n]) delete pending[n];
             showError(n, "");
           });
@@ -117,6 +118,11 @@
   Object.keys(pending).forEach(function (n) { setValue(n, pending[n]); });
   if (Object.keys(pending).length) schedule(0);
 
+  // a form post carries the same ordering number as an autosave would
+  form.addEventListener("submit", function () {
+    var seq = form.querySelector("input[name=seq]") || form.appendChild(Object.assign(document.createElement("input"), { type: "hidden", name: "seq" }));
+    seq.value = String(Date.now());
+  });
   form.addEventListener("input", onChange);
   form.addEventListener("change", onChange);
   function onChange(event) {
