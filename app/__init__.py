@@ -15,6 +15,7 @@ from app.assessment.questionnaire import available_versions, get_questionnaire
 
 from .config import Config, database_url, secret_key
 from .extensions import babel, csrf, db, login_manager, migrate
+from .reports.fonts import require_report_font
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -30,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     # A malformed questionnaire stops the app here, naming the file and the item.
     for version in available_versions():
         get_questionnaire(version)
+    require_report_font(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
@@ -42,12 +44,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import cli, views
     from .auth.routes import bp as auth_bp
+    from .reports.routes import bp as reports_bp
     from .results.routes import bp as results_bp
     from .selfcheck.routes import bp as selfcheck_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(selfcheck_bp)
     app.register_blueprint(results_bp)
+    app.register_blueprint(reports_bp)
     views.init_app(app)
     cli.init_app(app)
     return app

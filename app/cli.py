@@ -24,7 +24,8 @@ KIND_LABELS = {"committee": "committee", "general_branch": "general branch", "br
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, seed_demo, create_org, create_user, open_cycle, orgs, import_answers, translate):
+    for command in (init_db, seed_demo, create_org, create_user, open_cycle, orgs, import_answers, translate,
+                    render_report):
         app.cli.add_command(command)
 
 
@@ -166,6 +167,31 @@ def import_answers(file, submit):
                 f"Saved as a draft; not submitted: {len(exc.missing)} answers missing."
             ) from None
         click.echo("Submitted.")
+
+
+@click.command("render-report")
+@click.option("--branch", "branch_code", required=True, help="Code of the branch.")
+@click.option("--year", type=int, required=True, help="Year of the self-check cycle.")
+@click.option("--lang", type=click.Choice(["zh", "en", "bilingual"]), default="bilingual", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True)
+@click.option("--template", default="default", show_default=True, help="A layout of report_templates/.")
+def render_report(branch_code, year, lang, output, template):
+    """Write the diagnostic report of one branch's self-check to a PDF file."""
+    from .models import SelfCheck
+    from .reports.service import report_for
+    from .reports.template import available_templates
+
+    if template not in available_templates():
+        raise click.ClickException(f"No report template {template}; there are: {', '.join(available_templates())}.")
+    selfcheck = db.session.scalar(
+        select(SelfCheck).join(Organisation).join(Cycle).where(Organisation.code == branch_code, Cycle.year == year)
+    )
+    if selfcheck is None:
+        raise click.ClickException(f"No self-check of {branch_code} for {year}.")
+    pdf = report_for(selfcheck, lang, template)
+    output.write_bytes(pdf)
+    draft = "" if selfcheck.submitted else " (draft: provisional scores)"
+    click.echo(f"Wrote {output} ({len(pdf):,} bytes){draft}.")
 
 
 @click.group("translate")
