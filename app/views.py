@@ -70,7 +70,8 @@ def init_app(app: Flask) -> None:
         if request.is_json or request.accept_mimetypes.best == "application/json":
             return jsonify(error="csrf", message=message), 400
         flash(message, "error")
-        return redirect(request.path if request.method == "POST" else url_for("index"))
+        rule = request.url_rule
+        return redirect(request.path if rule is not None and "GET" in rule.methods else url_for("index"))
 
     for code in (403, 404):
         app.register_error_handler(code, lambda e: (render_template("error.html", error=e), e.code))

@@ -45,7 +45,7 @@ def reopen(selfcheck_id: int):
         abort(403)
     form = ReopenForm()
     if form.validate():
-        service.reopen(selfcheck, current_user, form.reason.data.strip())
+        service.reopen(selfcheck, current_user._get_current_object(), form.reason.data.strip())
         flash(_("The self-check is a draft again; the branch can change and resubmit it."), "success")
     else:
         for error in form.reason.errors:

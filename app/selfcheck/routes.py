@@ -193,7 +193,7 @@ def submit(selfcheck_id: int):
         return redirect(url_for("results.result", selfcheck_id=selfcheck.id))  # a second click
     editable_or_403(selfcheck)
     try:
-        service.submit(selfcheck, current_user)
+        service.submit(selfcheck, current_user._get_current_object())
     except service.Incomplete as exc:
         flash(_("Answer every question before submitting: %(n)d are missing.", n=len(exc.missing)), "error")
         return redirect(url_for(".review", selfcheck_id=selfcheck.id))

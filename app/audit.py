@@ -1,0 +1,19 @@
+"""The audit log: `record` one event in the current transaction; admins read it at /admin/audit."""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+
+from .extensions import db
+from .models import AuditEvent, User
+
+ACTIONS = ("login", "logout", "login_refused", "submit", "reopen", "report_download", "export")
+
+
+def record(action: str, user: User | None, target: str = "") -> None:
+    """Add an event to the session; the caller's commit writes it with the change it describes."""
+    assert action in ACTIONS, action
+    address = (request.remote_addr or "") if has_request_context() else ""
+    db.session.add(
+        AuditEvent(action=action, user_id=user.id if user else None, target=target[:200], address=address[:64])
+    )
