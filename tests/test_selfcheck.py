@@ -207,3 +207,57 @@ def test_a_late_save_with_an_older_number_never_overwrites_a_newer_one(app, clie
     assert stored(app, selfcheck_id) == {"L01": "4"}
     for bad in (-1, "7", True, 2**63):
         assert client.post(url, json={"answers": {"L01": "1"}, "seq": bad}).status_code == 400
+
+
+@pytest.fixture
+def two_writers(app, world):
+    """b1 and a colleague of the same branch, each with their own client, on one draft."""
+    from tests.conftest import make_user
+
+    with app.app_context():
+        from app.models import Organisation
+
+        make_user("b1bis", "branch", db.session.get(Organisation, world.orgs["B1"]))
+        db.session.commit()
+    first, second = app.test_client(), app.test_client()
+    login(first, "b1")
+    login(second, "b1bis")
+    selfcheck_id, _ = start(first)
+    return first, second, selfcheck_id
+
+
+def test_two_people_editing_one_draft_get_a_conflict_not_an_overwrite(app, two_writers):
+    first, second, selfcheck_id = two_writers
+    url = f"/selfcheck/{selfcheck_id}/autosave"
+    # both opened the page when L01 had no answer; the colleague saves first
+    assert second.post(url, json={"answers": {"L01": "4"}, "base": {"L01": ""}}).status_code == 200
+    late = first.post(url, json={"answers": {"L01": "2", "L03": "3"}, "base": {"L01": "", "L03": ""}})
+    assert late.status_code == 409
+    assert late.json["error"] == "conflict"
+    assert late.json["saved"] == ["L03"]
+    assert late.json["conflicts"]["L01"]["theirs"] == "4"
+    assert late.json["conflicts"]["L01"]["by"] == "B1BIS"
+    assert stored(app, selfcheck_id)["L01"] == "4"  # nothing silently overwritten
+    # having seen their version, the first writer keeps theirs... or, here, insists on their own
+    again = first.post(url, json={"answers": {"L01": "2"}, "base": {"L01": "4"}})
+    assert again.status_code == 200
+    assert stored(app, selfcheck_id)["L01"] == "2"
+    # writing what is already there is no conflict
+    assert second.post(url, json={"answers": {"L01": "2"}, "base": {"L01": "4"}}).status_code == 200
+
+
+def test_a_form_post_over_a_newer_answer_shows_both_versions(app, two_writers):
+    first, second, selfcheck_id = two_writers
+    page = f"/selfcheck/{selfcheck_id}/leadership"
+    assert 'name="base:L01" value=""' in first.get(page).get_data(as_text=True)
+    second.post(f"/selfcheck/{selfcheck_id}/autosave", json={"answers": {"L01": "5"}, "base": {"L01": ""}})
+    response = first.post(page, data={"L01": "1", "base:L01": "", "go": "next"})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert 'name="L01" value="1" checked' in html  # mine, still in the field
+    assert 'data-value="5"' in html  # theirs, offered beside it
+    assert 'name="base:L01" value="5"' in html  # so that saving again keeps mine
+    assert stored(app, selfcheck_id)["L01"] == "5"
+    response = first.post(page, data={"L01": "1", "base:L01": "5", "go": "next"})
+    assert response.status_code == 302
+    assert stored(app, selfcheck_id)["L01"] == "1"

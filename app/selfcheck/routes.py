@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -92,11 +93,17 @@ def pillar(selfcheck_id: int, pillar_id: str):
     if pillar_id not in ids:
         abort(404)
     form_class = pillar_form_class(questionnaire, pillar_id)
+    answers = None  # read once on a GET; a POST reads them again after saving
+    conflicts = {}
     if request.method == "POST":
         form = form_class()
         valid = form.validate()  # CSRFProtect has already refused a request without a valid token
-        service.save_answers(selfcheck, form.valid_answers(), current_user, seq=request.form.get("seq", type=int))
-        if valid:
+        bases = {k[5:]: v for k, v in request.form.items() if k.startswith("base:")}
+        outcome = service.save_answers(
+            selfcheck, form.valid_answers(), current_user, seq=request.form.get("seq", type=int), base=bases
+        )
+        conflicts = outcome.conflicts
+        if valid and not conflicts:
             flash(_("Your answers are saved."), "success")
             step = request.form.get("go")
             index = ids.index(pillar_id)
@@ -107,12 +114,19 @@ def pillar(selfcheck_id: int, pillar_id: str):
             if step == "review":
                 return redirect(url_for(".review", selfcheck_id=selfcheck.id))
             return redirect(url_for(".pillar", selfcheck_id=selfcheck.id, pillar_id=pillar_id))
-        flash(_("Some answers need correcting; the others are saved."), "error")
-        status = 422
+        if conflicts:
+            flash(_("Someone else changed some answers meanwhile. Both versions are shown: save again to keep yours."))
+            # saving again now means "keep mine": the other version becomes what this writer has seen
+            bases.update(stringify({k: c.theirs for k, c in conflicts.items()}))
+        if not valid:
+            flash(_("Some answers need correcting; the others are saved."), "error")
+        status = 409 if conflicts else 422
     else:
-        form = form_class(data=stringify(service.typed_answers(selfcheck)))
+        answers = service.typed_answers(selfcheck)
+        bases = stringify(answers)
+        form = form_class(data=bases)
         status = 200
-    result = service.result_of(selfcheck)
+    result = service.result_of(selfcheck, answers)
     return (
         render_template(
             "selfcheck/pillar.html",
@@ -120,6 +134,8 @@ def pillar(selfcheck_id: int, pillar_id: str):
             questionnaire=questionnaire,
             pillar=questionnaire.pillar(pillar_id),
             form=form,
+            bases=bases,
+            conflicts={k: conflict_json(c) for k, c in conflicts.items()},
             result=result,
             answered=answered_count(result),
             total=total_count(result),
@@ -128,11 +144,21 @@ def pillar(selfcheck_id: int, pillar_id: str):
     )
 
 
+def conflict_json(conflict: service.Conflict) -> dict:
+    return {
+        "theirs": stringify({"v": conflict.theirs}).get("v", ""),
+        "by": conflict.by or "—",
+        "at": format_datetime(conflict.at, "short") if conflict.at else "",
+    }
+
+
 def stringify(answers: dict) -> dict:
-    """Typed answers as the strings the form fields post."""
+    """Typed answers as the strings the form fields post ("" for no answer)."""
     out = {}
     for key, value in answers.items():
-        if isinstance(value, bool):
+        if value is None:
+            out[key] = ""
+        elif isinstance(value, bool):
             out[key] = "yes" if value else "no"
         elif isinstance(value, float) and value.is_integer():
             out[key] = str(int(value))
@@ -152,22 +178,27 @@ def autosave(selfcheck_id: int):
     if not can_edit(current_user, selfcheck):
         return jsonify(error="readonly", message=_("This self-check can no longer be changed.")), 409
     payload = request.get_json(silent=True)
-    answers = payload.get("answers") if isinstance(payload, dict) else None
-    seq = payload.get("seq") if isinstance(payload, dict) else None
+    payload = payload if isinstance(payload, dict) else {}
+    answers, seq, base = payload.get("answers"), payload.get("seq"), payload.get("base")
     if (
         not isinstance(answers, dict)
         or not answers
         or len(answers) > 200
         or (seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**62))
+        or (base is not None and not isinstance(base, dict))
     ):
         return jsonify(error="invalid", message=_("The answers could not be read.")), 400
-    outcome = service.save_answers(selfcheck, answers, current_user, seq=seq)
-    return jsonify(
-        saved=outcome.saved,
-        stale=outcome.stale,
-        errors={item_id: answer_error_message(err) for item_id, err in outcome.errors.items()},
-        answered=outcome.answered,
-    ), (422 if outcome.errors else 200)
+    outcome = service.save_answers(selfcheck, answers, current_user, seq=seq, base=base)
+    body = {
+        "saved": outcome.saved,
+        "stale": outcome.stale,
+        "errors": {item_id: answer_error_message(err) for item_id, err in outcome.errors.items()},
+        "conflicts": {item_id: conflict_json(c) for item_id, c in outcome.conflicts.items()},
+        "answered": outcome.answered,
+    }
+    if outcome.conflicts:
+        return jsonify(error="conflict", **body), 409
+    return jsonify(body), (422 if outcome.errors else 200)
 
 
 @bp.route("/<int:selfcheck_id>/review")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.assessment.questionnaire import Questionnaire, get_questionnaire
+from app.assessment.questionnaire import AnswerError, Questionnaire, get_questionnaire
 from app.assessment.scoring import Result, score_selfcheck
 
+from .. import audit
 from ..extensions import db
 from ..models import DRAFT, SUBMITTED, Answer, Cycle, Organisation, PillarScore, Reopening, SelfCheck, User, utcnow
 
@@ -37,8 +39,9 @@ def typed_answers(selfcheck: SelfCheck) -> dict:
     return {item_id: json.loads(value) for item_id, value in rows}
 
 
-def result_of(selfcheck: SelfCheck) -> Result:
-    return score_selfcheck(questionnaire_of(selfcheck), typed_answers(selfcheck))
+def result_of(selfcheck: SelfCheck, answers: dict | None = None) -> Result:
+    """The self-check scored; `answers` saves reading them again when the caller has just read them."""
+    return score_selfcheck(questionnaire_of(selfcheck), typed_answers(selfcheck) if answers is None else answers)
 
 
 def previous_selfcheck(selfcheck: SelfCheck) -> SelfCheck | None:
@@ -74,13 +77,32 @@ class SaveOutcome:
     errors: dict  # item id → AnswerError; those answers were left as they were
     stale: list[str]  # item ids skipped: a save with a newer ordering number got there first
     answered: int  # how many items of the self-check now have an answer
+    conflicts: dict = field(default_factory=dict)  # item id → Conflict: changed meanwhile by someone else
 
 
-def _upsert(rows: list[dict], ordered: bool):
+@dataclass(frozen=True)
+class Conflict:
+    theirs: object  # the typed value stored now (None: no answer)
+    by: str | None  # who wrote it
+    at: datetime | None
+
+
+_UPSERTS: dict = {}
+
+
+def _upsert(ordered: bool):
+    """The answer upsert, run with a list of rows as executemany parameters.
+
+    Built once per dialect and kind: a multi-row `.values(rows)` statement has no cache
+    key, so SQLAlchemy compiled it again on every save.
+    """
     dialect = db.session.get_bind().dialect.name
+    stmt = _UPSERTS.get((dialect, ordered))
+    if stmt is not None:
+        return stmt
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Answer).values(rows)
-    return stmt.on_conflict_do_update(
+    stmt = insert(Answer.__table__)
+    stmt = stmt.on_conflict_do_update(
         index_elements=["selfcheck_id", "item_id"],
         set_={
             "value": stmt.excluded.value,
@@ -92,6 +114,8 @@ def _upsert(rows: list[dict], ordered: bool):
         # an older ordering number never overwrites a newer one, even between two requests in flight
         where=(Answer.seq.is_(None) | (Answer.seq < stmt.excluded.seq)) if ordered else None,
     )
+    _UPSERTS[dialect, ordered] = stmt
+    return stmt
 
 
 def save_answers(
@@ -100,6 +124,7 @@ def save_answers(
     user: User | None,
     *,
     seq: int | None = None,
+    base: dict | None = None,
     enforce_window: bool = True,
 ) -> SaveOutcome:
     """Save every valid answer of `raw` (item id → raw value), in one transaction.
@@ -109,24 +134,35 @@ def save_answers(
 
     `seq` is the save's ordering number (the pages send the time they were typed, the
     API whatever increasing number its client keeps): an answer last written with a
-    higher number is not overwritten, and is reported as stale. A save without one
-    (a form post of a page without script, an import) always applies.
+    higher number is not overwritten, and is reported as stale.
+
+    `base` (item id → the raw value the writer last saw) detects two people editing one
+    draft: where the stored answer is no longer what the writer saw, and differs from what
+    they write, nothing is overwritten and the other version is returned as a conflict.
+
+    A save with neither (an import, a page without script) always applies.
     `enforce_window=False` lets an administrator type up paper forms after the cycle closed.
     """
     if selfcheck.submitted or (enforce_window and not selfcheck.cycle.is_open()):
         raise NotEditable()
     questionnaire = questionnaire_of(selfcheck)
     values, errors = questionnaire.parse_answers(raw)
-    stale = []
-    if seq is not None and values:
-        stale = list(
-            db.session.scalars(
-                select(Answer.item_id).where(
-                    Answer.selfcheck_id == selfcheck.id, Answer.item_id.in_(values), Answer.seq >= seq
-                )
-            )
-        )
-        values = {k: v for k, v in values.items() if k not in stale}
+    stale, conflicts = [], {}
+    if values and (seq is not None or base):
+        current = db.session.execute(
+            select(Answer.item_id, Answer.value, Answer.seq, Answer.updated_at, User.name)
+            .outerjoin(User, User.id == Answer.updated_by_id)
+            .where(Answer.selfcheck_id == selfcheck.id, Answer.item_id.in_(values))
+        ).all()
+        for item_id, stored, stored_seq, at, by in current:
+            if seq is not None and stored_seq is not None and stored_seq >= seq:
+                stale.append(item_id)
+            elif base is not None and item_id in base:
+                theirs = json.loads(stored)
+                seen = _parsed_or_marker(questionnaire.items[item_id], base[item_id])
+                if theirs not in (seen, values[item_id]):
+                    conflicts[item_id] = Conflict(theirs, by, at)
+        values = {k: v for k, v in values.items() if k not in stale and k not in conflicts}
     now = utcnow()
     rows = [
         {
@@ -142,7 +178,7 @@ def save_answers(
         for item_id, value in values.items()
     ]
     if rows:
-        db.session.execute(_upsert(rows, ordered=seq is not None))
+        db.session.execute(_upsert(ordered=seq is not None), rows)
         db.session.execute(
             update(SelfCheck)
             .where(SelfCheck.id == selfcheck.id)
@@ -152,7 +188,17 @@ def save_answers(
         select(func.count()).where(Answer.selfcheck_id == selfcheck.id, Answer.value != "null")
     )
     db.session.commit()
-    return SaveOutcome(sorted(values), errors, sorted(stale), answered)
+    return SaveOutcome(sorted(values), errors, sorted(stale), answered, conflicts)
+
+
+_UNPARSABLE = object()
+
+
+def _parsed_or_marker(item, raw):
+    try:
+        return item.parse(raw)
+    except AnswerError:
+        return _UNPARSABLE
 
 
 def submit(selfcheck: SelfCheck, user: User | None, *, enforce_window: bool = True) -> Result:
@@ -177,6 +223,7 @@ def submit(selfcheck: SelfCheck, user: User | None, *, enforce_window: bool = Tr
         )
     ).rowcount
     if changed:
+        audit.record("submit", user, f"{selfcheck.organisation.code} {selfcheck.cycle.year}")
         db.session.execute(PillarScore.__table__.delete().where(PillarScore.selfcheck_id == selfcheck.id))
         db.session.add_all(
             PillarScore(selfcheck_id=selfcheck.id, pillar=p.pillar.id, score=p.score, level=p.level.id)
@@ -190,6 +237,7 @@ def submit(selfcheck: SelfCheck, user: User | None, *, enforce_window: bool = Tr
 def reopen(selfcheck: SelfCheck, user: User, reason: str) -> None:
     """Send a submitted self-check back to draft, recording who, when and why."""
     db.session.add(Reopening(selfcheck_id=selfcheck.id, user_id=user.id, reason=reason))
+    audit.record("reopen", user, f"{selfcheck.organisation.code} {selfcheck.cycle.year}: {reason}")
     selfcheck.status = DRAFT
     selfcheck.score = None
     selfcheck.level = None

@@ -23,6 +23,11 @@
   var timer = null;
   var inflight = false;
 
+  // What this page last saw on the server, per item: sent with each save so that the
+  // server can tell when someone else changed an answer meanwhile.
+  function baseInput(name) { return form.querySelector('input[type=hidden][name="base:' + name + '"]'); }
+  function setBase(name, value) { var el = baseInput(name); if (el) el.value = value; }
+
   function store() {
     if (Object.keys(pending).length) localStorage.setItem(key, JSON.stringify(pending));
     else localStorage.removeItem(key);
@@ -64,6 +69,51 @@
     p.closest("fieldset").classList.toggle("has-error", !!message);
   }
 
+  function conflictBox(name) { return form.querySelector('[data-conflict-for="' + name + '"]'); }
+
+  function labelFor(name, value) {
+    var el = field(name);
+    if (value === "") return "—";
+    if (el instanceof RadioNodeList) {
+      var radio = Array.prototype.find.call(el, function (r) { return r.value === value; });
+      if (radio) return radio.closest("label").textContent.replace(/\s+/g, " ").trim();
+    }
+    return value;
+  }
+
+  function showConflict(name, conflict) {
+    var box = conflictBox(name);
+    if (!box) return;
+    box.querySelector("[data-by]").textContent = conflict.by;
+    box.querySelector("[data-at]").textContent = conflict.at;
+    box.querySelector("[data-theirs]").textContent = labelFor(name, conflict.theirs);
+    box.querySelector('[data-keep="theirs"]').dataset.value = conflict.theirs;
+    box.hidden = false;
+  }
+
+  function hideConflict(name) {
+    var box = conflictBox(name);
+    if (box) box.hidden = true;
+  }
+
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-keep]");
+    if (!button) return;
+    var box = button.closest("[data-conflict-for]");
+    var name = box.dataset.conflictFor;
+    var theirs = box.querySelector('[data-keep="theirs"]').dataset.value;
+    setBase(name, theirs);  // either way, the other version has now been seen
+    if (button.dataset.keep === "theirs") {
+      setValue(name, theirs);
+      delete pending[name];
+    } else {
+      pending[name] = valueOf(name);
+      schedule(0);
+    }
+    store();
+    hideConflict(name);
+  });
+
   function schedule(delay) {
     clearTimeout(timer);
     timer = setTimeout(flush, delay === undefined ? 700 : delay);
@@ -74,7 +124,12 @@
     if (!names.length) return;
     if (inflight) { schedule(); return; }
     var batch = {};
-    names.forEach(function (n) { batch[n] = pending[n]; });
+    var base = {};
+    names.forEach(function (n) {
+      batch[n] = pending[n];
+      var b = baseInput(n);
+      if (b) base[n] = b.value;
+    });
     inflight = true;
     show("saving");
     fetch(url, {
@@ -82,13 +137,18 @@
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token, "Accept": "application/json" },
       // the ordering number: a save that arrives late never overwrites a newer one
-      body: JSON.stringify({ answers: batch, seq: Date.now() })
+      body: JSON.stringify({ answers: batch, base: base, seq: Date.now() })
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        if (response.ok || response.status === 422) {
+        if (response.ok || response.status === 422 || data.error === "conflict") {
+          (data.saved || []).forEach(function (n) { setBase(n, batch[n]); hideConflict(n); });
           (data.saved || []).concat(data.stale || []).forEach(function (n) {
             if (pending[n] === batch[n]) delete pending[n];
             showError(n, "");
+          });
+          Object.keys(data.conflicts || {}).forEach(function (n) {
+            if (pending[n] === batch[n]) delete pending[n];
+            showConflict(n, data.conflicts[n]);
           });
           Object.keys(data.errors || {}).forEach(function (n) {
             showError(n, data.errors[n]);
