@@ -108,7 +108,7 @@ class Item:
                 value = float(raw)
             except (TypeError, ValueError):
                 raise AnswerError(self.id, "percent") from None
-            if not (0 <= value <= 100) or math.isnan(value):
+            if not (0 <= value <= 100):  # also false for NaN
                 raise AnswerError(self.id, "percent")
             return value
         # scale and count take whole numbers
@@ -118,7 +118,7 @@ class Item:
             number = float(raw) if not isinstance(raw, bool) else math.nan
         except (TypeError, ValueError):
             number = math.nan
-        if math.isnan(number) or number != int(number) or not (lower <= number <= upper):
+        if not math.isfinite(number) or number != int(number) or not (lower <= number <= upper):
             raise AnswerError(self.id, "whole_number", min=lower, max=upper)
         return int(number)
 

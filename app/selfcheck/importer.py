@@ -31,7 +31,13 @@ class ImportBatch:
 
 
 def read_file(path: Path) -> ImportBatch:
-    text = path.read_text(encoding="utf-8-sig")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        batch = ImportBatch()
+        batch.errors.append((data[: exc.start].count(b"\n") + 1, "not UTF-8 text (save the file as UTF-8)"))
+        return batch
     return read_json(text) if path.suffix.lower() == ".json" else read_csv(text)
 
 
