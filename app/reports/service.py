@@ -1,0 +1,109 @@
+"""Diagnostic reports of self-checks: the data they need, one PDF, and a ZIP of many."""
+
+from __future__ import annotations
+
+import zipfile
+from io import BytesIO
+
+from flask import current_app
+from sqlalchemy import distinct, func, select
+
+from ..access import subtree_filter
+from ..extensions import db
+from ..models import SUBMITTED, Cycle, Organisation, PillarScore, SelfCheck, User
+from ..selfcheck.service import previous_selfcheck, result_of
+from .document import render_diagnostic_pdf
+from .viewmodel import Peers, ReportViewModel, Subject, build_viewmodel
+
+
+def committee_path(org: Organisation) -> str:
+    """The path of the committee at the root of `org`'s tree: "/CG/" for "/CG/CG-JG/B01/"."""
+    return "/" + org.path.strip("/").split("/")[0] + "/"
+
+
+def peer_averages(selfcheck: SelfCheck) -> Peers:
+    """Pillar averages of the submitted branches of the same cycle under the same committee, in SQL."""
+    in_group = (
+        SelfCheck.cycle_id == selfcheck.cycle_id,
+        SelfCheck.status == SUBMITTED,
+        Organisation.kind == "branch",
+        Organisation.path.startswith(committee_path(selfcheck.organisation), autoescape=True),
+    )
+    rows = db.session.execute(
+        select(PillarScore.pillar, func.avg(PillarScore.score), func.count(distinct(SelfCheck.id)))
+        .join(SelfCheck, PillarScore.selfcheck_id == SelfCheck.id)
+        .join(Organisation, SelfCheck.organisation_id == Organisation.id)
+        .where(*in_group)
+        .group_by(PillarScore.pillar)
+    ).all()
+    return Peers({pillar: float(avg) for pillar, avg, _ in rows}, max((n for *_, n in rows), default=0))
+
+
+def subject_of(selfcheck: SelfCheck) -> Subject:
+    org = selfcheck.organisation
+    codes = org.path.strip("/").split("/")
+    committee = org if len(codes) == 1 else db.session.scalar(select(Organisation).where(Organisation.code == codes[0]))
+    return Subject(
+        branch=org.name,
+        code=org.code,
+        parent=org.parent.name if org.parent else "—",
+        committee=committee.name,
+        year=selfcheck.cycle.year,
+        draft=not selfcheck.submitted,
+        submitted_at=selfcheck.submitted_at,
+    )
+
+
+def viewmodel_for(selfcheck: SelfCheck) -> ReportViewModel:
+    """Everything the report of `selfcheck` shows, loaded and turned into a view-model."""
+    previous_sc = previous_selfcheck(selfcheck)
+    return build_viewmodel(
+        result_of(selfcheck),
+        subject_of(selfcheck),
+        previous=result_of(previous_sc) if previous_sc else None,
+        previous_year=previous_sc.cycle.year if previous_sc else None,
+        peers=peer_averages(selfcheck),
+    )
+
+
+def report_for(selfcheck: SelfCheck, lang: str = "bilingual", template: str | None = None) -> bytes:
+    """The diagnostic report of `selfcheck` as PDF bytes."""
+    template = template or current_app.config.get("REPORT_TEMPLATE", "default")
+    return render_diagnostic_pdf(viewmodel_for(selfcheck), template, lang)
+
+
+def report_filename(selfcheck: SelfCheck, lang: str) -> str:
+    return f"diagnostic-report_{selfcheck.organisation.code}_{selfcheck.cycle.year}_{lang}.pdf"
+
+
+def bundle_selfchecks(user: User, cycle: Cycle) -> list[SelfCheck]:
+    """The submitted self-checks of `cycle` that `user` may read, in tree order."""
+    return list(
+        db.session.scalars(
+            select(SelfCheck)
+            .join(Organisation, SelfCheck.organisation_id == Organisation.id)
+            .where(SelfCheck.cycle_id == cycle.id, SelfCheck.status == SUBMITTED, subtree_filter(user))
+            .order_by(Organisation.path)
+        )
+    )
+
+
+def bundle_zip(user: User, cycle: Cycle, lang: str = "bilingual", progress=None) -> bytes:
+    """One ZIP of the reports of every submitted self-check of `cycle` that `user` may read.
+
+    `progress(done, total)`, when given, is told after each report (the job page shows it).
+    """
+    buffer = BytesIO()
+    selfchecks = bundle_selfchecks(user, cycle)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # PDFs are compressed already
+        for done, selfcheck in enumerate(selfchecks, 1):
+            stamp = (selfcheck.submitted_at or selfcheck.updated_at).timetuple()[:6]
+            info = zipfile.ZipInfo(report_filename(selfcheck, lang), date_time=stamp)
+            archive.writestr(info, report_for(selfcheck, lang))
+            if progress:
+                progress(done, len(selfchecks))
+    return buffer.getvalue()
+
+
+def bundle_filename(user: User, cycle: Cycle) -> str:
+    return f"diagnostic-reports_{user.organisation.code}_{cycle.year}.zip"

@@ -1,0 +1,172 @@
+"""Report templates: page layout and styles as data files in report_templates/.
+
+A template is validated as it is loaded; anything malformed raises `ReportTemplateError`
+naming the file and the key. Each template is loaded once per process.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+from reportlab.lib import pagesizes
+from reportlab.lib.colors import Color, HexColor
+from reportlab.lib.units import mm
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "report_templates"
+SECTIONS = ("cover", "summary", "pillars", "appendix")
+PAGE_SIZES = {"A4": pagesizes.A4, "A5": pagesizes.A5, "letter": pagesizes.letter, "legal": pagesizes.legal}
+FONT_SIZES = ("title", "subtitle", "h1", "h2", "body", "small", "table")
+COLOURS = ("primary", "text", "muted", "rule", "shade", "table_header", "good", "warn")
+LEVEL_IDS = ("initial", "developing", "established", "exemplary")
+SERIES = ("this_year", "last_year", "peers")
+PLACEHOLDERS = ("branch", "code", "parent", "title", "year", "page")
+BILINGUAL_LAYOUTS = ("stacked", "columns")
+HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class ReportTemplateError(ValueError):
+    """A report template is malformed."""
+
+
+@dataclass(frozen=True)
+class ReportTemplate:
+    name: str
+    page_size: tuple[float, float]  # points
+    margins: dict[str, float]  # points: top, bottom, left, right
+    sizes: dict[str, float]
+    leading: float
+    secondary: float
+    colours: dict[str, Color]
+    level_colours: dict[str, Color]
+    series_colours: dict[str, Color]
+    bilingual: str
+    sections: tuple[str, ...]
+    page_per_pillar: bool
+    chart_height: float  # points
+    header: dict[str, str]
+    footer: dict[str, str]
+
+    @property
+    def frame_width(self) -> float:
+        return self.page_size[0] - self.margins["left"] - self.margins["right"]
+
+
+def available_templates() -> list[str]:
+    return sorted(p.stem for p in TEMPLATE_DIR.glob("*.yaml"))
+
+
+@cache
+def load_template(name: str) -> ReportTemplate:
+    """The template report_templates/<name>.yaml, parsed once per process."""
+    if name not in available_templates():
+        raise ReportTemplateError(f"{TEMPLATE_DIR / (name + '.yaml')}: no report template named {name!r}")
+    return parse_template(TEMPLATE_DIR / f"{name}.yaml")
+
+
+def parse_template(path: str | Path) -> ReportTemplate:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ReportTemplateError(f"{path}: not valid YAML: {exc}") from None
+    return _Loader(path).template(data)
+
+
+class _Loader:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, where: str, message: str):
+        raise ReportTemplateError(f"{self.path}: {where}: {message}")
+
+    def mapping(self, value, where: str, keys: tuple[str, ...] = ()) -> dict:
+        if not isinstance(value, dict):
+            self.fail(where, "expected a mapping")
+        for key in keys:
+            if key not in value:
+                self.fail(where, f"missing {key!r}")
+        return value
+
+    def number(self, value, where: str, low: float, high: float) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (low <= value <= high):
+            self.fail(where, f"expected a number between {low} and {high}, got {value!r}")
+        return float(value)
+
+    def colour(self, value, where: str) -> Color:
+        if not isinstance(value, str) or not HEX.match(value):
+            self.fail(where, f"expected a colour as #rrggbb, got {value!r}")
+        return HexColor(value)
+
+    def colours(self, value, where: str, keys: tuple[str, ...]) -> dict[str, Color]:
+        value = self.mapping(value, where, keys)
+        return {key: self.colour(value[key], f"{where}.{key}") for key in keys}
+
+    def slots(self, value, where: str) -> dict[str, str]:
+        value = self.mapping(value, where)
+        out = {}
+        for side in ("left", "right"):
+            text = value.get(side, "")
+            if not isinstance(text, str):
+                self.fail(f"{where}.{side}", "expected a string")
+            try:
+                fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+            except ValueError as exc:
+                self.fail(f"{where}.{side}", str(exc))
+            for field in fields:
+                if field not in PLACEHOLDERS:
+                    self.fail(f"{where}.{side}", f"unknown piece {{{field}}} (known: {', '.join(PLACEHOLDERS)})")
+            out[side] = text
+        return out
+
+    def template(self, data) -> ReportTemplate:
+        data = self.mapping(data, "top level")
+        if data.get("name") != self.path.stem:
+            self.fail("name", f"{data.get('name')!r} does not match the file name {self.path.stem!r}")
+        page = self.mapping(data.get("page"), "page", ("size", "margins"))
+        if page["size"] not in PAGE_SIZES:
+            self.fail("page.size", f"unknown page size {page['size']!r} (known: {', '.join(PAGE_SIZES)})")
+        size = PAGE_SIZES[page["size"]]
+        raw_margins = self.mapping(page["margins"], "page.margins", ("top", "bottom", "left", "right"))
+        margins = {k: self.number(raw_margins[k], f"page.margins.{k}", 5, 60) * mm for k in raw_margins}
+        if size[0] - margins["left"] - margins["right"] < 80 * mm:
+            self.fail("page.margins", "leave less than 80 mm for the text")
+
+        fonts = self.mapping(data.get("fonts"), "fonts", (*FONT_SIZES, "leading", "secondary"))
+        sizes = {k: self.number(fonts[k], f"fonts.{k}", 5, 48) for k in FONT_SIZES}
+        colours = self.mapping(data.get("colours"), "colours", (*COLOURS, "levels", "series"))
+
+        sections = data.get("sections")
+        if not isinstance(sections, list) or not sections:
+            self.fail("sections", "expected a non-empty list")
+        for section in sections:
+            if section not in SECTIONS:
+                self.fail("sections", f"unknown section {section!r} (known: {', '.join(SECTIONS)})")
+        if len(set(sections)) != len(sections):
+            self.fail("sections", "a section is listed twice")
+        if data.get("bilingual") not in BILINGUAL_LAYOUTS:
+            self.fail("bilingual", f"expected one of {', '.join(BILINGUAL_LAYOUTS)}")
+        if not isinstance(data.get("page_per_pillar"), bool):
+            self.fail("page_per_pillar", "expected true or false")
+        chart = self.mapping(data.get("chart"), "chart", ("height",))
+        return ReportTemplate(
+            name=data["name"],
+            page_size=size,
+            margins=margins,
+            sizes=sizes,
+            leading=self.number(fonts["leading"], "fonts.leading", 1, 2.5),
+            secondary=self.number(fonts["secondary"], "fonts.secondary", 0.6, 1.2),
+            colours={k: self.colour(colours[k], f"colours.{k}") for k in COLOURS},
+            level_colours=self.colours(colours["levels"], "colours.levels", LEVEL_IDS),
+            series_colours=self.colours(colours["series"], "colours.series", SERIES),
+            bilingual=data["bilingual"],
+            sections=tuple(sections),
+            page_per_pillar=data["page_per_pillar"],
+            chart_height=self.number(chart["height"], "chart.height", 40, 160) * mm,
+            header=self.slots(data.get("header", {}), "header"),
+            footer=self.slots(data.get("footer", {}), "footer"),
+        )
