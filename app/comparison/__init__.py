@@ -1,0 +1,1 @@
+"""Comparison of self-check results across branches and cycles: page, charts, exports, peer position."""
