@@ -49,6 +49,11 @@ def can_reopen(user: User, selfcheck: SelfCheck) -> bool:
 def get_selfcheck_or_404(user: User, selfcheck_id: int) -> SelfCheck:
     """The self-check if `user` may read it; 404 otherwise, so ids cannot be probed."""
     selfcheck = db.session.get(SelfCheck, selfcheck_id)
-    if selfcheck is None or not can_view_org(user, selfcheck.organisation):
+    if selfcheck is None:
+        abort(404)
+    if user.role == "branch":  # the common case, decided without loading the organisation
+        if selfcheck.organisation_id != user.organisation_id:
+            abort(404)
+    elif not can_view_org(user, selfcheck.organisation):
         abort(404)
     return selfcheck

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask import Flask, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
 
 from .extensions import db
 
@@ -23,6 +24,24 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
+def request_translations():
+    """The request's catalog, cached in `g` for as long as the locale stays the same
+    (`force_locale` swaps the locale object, which renews the cache)."""
+    babel_ctx = g.get("_flask_babel")
+    locale = getattr(babel_ctx, "babel_locale", None)
+    cached = g.get("_catalog")
+    if locale is None or cached is None or cached[0] is not locale:
+        translations = get_translations()
+        cached = g._catalog = (g._flask_babel.babel_locale, translations, str(get_locale())[:2])
+    return cached[1]
+
+
+def current_lang() -> str:
+    """"zh" or "en", for picking a side of the questionnaire's bilingual texts."""
+    request_translations()
+    return g._catalog[2]
+
+
 def init_app(app: Flask) -> None:
     @app.route("/")
     @login_required
@@ -30,6 +49,25 @@ def init_app(app: Flask) -> None:
         if current_user.role == "branch":
             return redirect(url_for("selfcheck.home"))
         return redirect(url_for("results.overview"))
+
+    @app.route("/health")
+    def health():
+        """For load balancers and monitors: the database (and the queue, when configured) answer."""
+        from .jobs.runner import queue_alive
+
+        checks = {}
+        try:
+            db.session.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception:
+            checks["database"] = "unavailable"
+        finally:
+            db.session.rollback()
+        queue = queue_alive(app)
+        if queue is not None:
+            checks["queue"] = "ok" if queue else "unavailable"
+        healthy = all(v == "ok" for v in checks.values())
+        return jsonify(status="ok" if healthy else "unavailable", **checks), 200 if healthy else 503
 
     @app.route("/language/<lang>", methods=["POST"])
     def set_language(lang):
@@ -42,13 +80,20 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def template_helpers():
-        lang = str(get_locale() or "zh")[:2]
+        lang = current_lang()
         return {"lang": lang, "other_languages": [lg for lg in app.config["LANGUAGES"] if lg != lang]}
 
     @app.template_filter("tr")
     def translate_text(text):
         """Pick the current language of a bilingual questionnaire text."""
-        return text(str(get_locale() or "zh")[:2]) if text is not None else ""
+        return text(current_lang()) if text is not None else ""
+
+    # A page calls gettext some hundred times; look the catalog up once per request and locale.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        newstyle=True,
+    )
 
     @app.template_filter("score")
     def format_score(value):

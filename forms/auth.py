@@ -5,13 +5,20 @@ from wtforms.validators import DataRequired, Length
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    username = StringField(
+        _l("Username"), validators=[DataRequired(_l("Enter your username.")), Length(max=80, message=_l("Too long."))]
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200, message=_l("Too long."))]
+    )
     next = HiddenField()
 
 
 class ReopenForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason for reopening"),
-        validators=[DataRequired(_l("Please say why the self-check is reopened.")), Length(max=1000)],
+        validators=[
+            DataRequired(_l("Please say why the self-check is reopened.")),
+            Length(max=1000, message=_l("Too long: at most %(max)s characters.", max=1000)),
+        ],
     )

@@ -45,7 +45,8 @@ FIELD_CLASS = {"text": TextAreaField}
 
 def make_field(item: Item) -> Field:
     """A field for `item`; every type posts a string that `Item.parse` checks."""
-    return FIELD_CLASS.get(item.type, StringField)(validators=[ItemValidator(item)])
+    # the label is rendered by the templates; giving one here spares WTForms a lookup per request
+    return FIELD_CLASS.get(item.type, StringField)(label=item.id, validators=[ItemValidator(item)])
 
 
 class PillarForm(FlaskForm):

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from functools import lru_cache
+from types import SimpleNamespace
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 from forms.selfcheck import answer_error_message, pillar_form_class
 
 from ..access import can_edit, get_selfcheck_or_404
+from ..database import reads_then_writes
 from ..extensions import db
 from ..models import Cycle, SelfCheck
+from ..views import current_lang
 from . import service
 
 bp = Blueprint("selfcheck", __name__, url_prefix="/selfcheck")
@@ -134,14 +140,49 @@ def pillar(selfcheck_id: int, pillar_id: str):
             questionnaire=questionnaire,
             pillar=questionnaire.pillar(pillar_id),
             form=form,
-            bases=bases,
-            conflicts={k: conflict_json(c) for k, c in conflicts.items()},
+            items_html=render_items(questionnaire, pillar_id, form, bases, conflicts),
             result=result,
             answered=answered_count(result),
             total=total_count(result),
         ),
         status,
     )
+
+
+def render_items(questionnaire, pillar_id: str, form, bases: dict, conflicts: dict) -> list[Markup]:
+    """The HTML of each item of a pillar page.
+
+    An item without an error or a conflict looks the same whenever it has the same value,
+    so its HTML is rendered once per language and value and then reused: the page is
+    mostly questionnaire text, and rendering it afresh was most of a page's cost.
+    """
+    lang = current_lang()
+    html = []
+    for item in questionnaire.pillar(pillar_id).items:
+        field, base = form[item.id], bases.get(item.id) or ""
+        if field.errors or item.id in conflicts:
+            html.append(
+                _render_item(
+                    questionnaire,
+                    item,
+                    field,
+                    base,
+                    conflict_json(conflicts[item.id]) if item.id in conflicts else None,
+                )
+            )
+        else:
+            html.append(_cached_item(questionnaire, item, lang, field.data or "", base))
+    return html
+
+
+def _render_item(questionnaire, item, field, base, conflict) -> Markup:
+    template = current_app.jinja_env.get_template("selfcheck/_item.html")
+    return Markup(template.render(item=item, field=field, questionnaire=questionnaire, base=base, conflict=conflict))
+
+
+@lru_cache(maxsize=8192)
+def _cached_item(questionnaire, item, lang: str, value: str, base: str) -> Markup:
+    return _render_item(questionnaire, item, SimpleNamespace(data=value, errors=()), base, None)
 
 
 def conflict_json(conflict: service.Conflict) -> dict:
@@ -168,6 +209,7 @@ def stringify(answers: dict) -> dict:
 
 
 @bp.route("/<int:selfcheck_id>/autosave", methods=["POST"])
+@reads_then_writes
 def autosave(selfcheck_id: int):
     """Save answers as the user types: JSON {"answers": {item id: value}} in, JSON out."""
     if not current_user.is_authenticated:
@@ -188,7 +230,10 @@ def autosave(selfcheck_id: int):
         or (base is not None and not isinstance(base, dict))
     ):
         return jsonify(error="invalid", message=_("The answers could not be read.")), 400
-    outcome = service.save_answers(selfcheck, answers, current_user, seq=seq, base=base)
+    try:
+        outcome = service.save_answers(selfcheck, answers, current_user, seq=seq, base=base)
+    except service.NotEditable:  # submitted or closed between the check above and the write
+        return jsonify(error="readonly", message=_("This self-check can no longer be changed.")), 409
     body = {
         "saved": outcome.saved,
         "stale": outcome.stale,

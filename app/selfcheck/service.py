@@ -13,6 +13,7 @@ from app.assessment.questionnaire import AnswerError, Questionnaire, get_questio
 from app.assessment.scoring import Result, score_selfcheck
 
 from .. import audit
+from ..database import write_transaction
 from ..extensions import db
 from ..models import DRAFT, SUBMITTED, Answer, Cycle, Organisation, PillarScore, Reopening, SelfCheck, User, utcnow
 
@@ -147,47 +148,53 @@ def save_answers(
         raise NotEditable()
     questionnaire = questionnaire_of(selfcheck)
     values, errors = questionnaire.parse_answers(raw)
-    stale, conflicts = [], {}
-    if values and (seq is not None or base):
-        current = db.session.execute(
-            select(Answer.item_id, Answer.value, Answer.seq, Answer.updated_at, User.name)
-            .outerjoin(User, User.id == Answer.updated_by_id)
-            .where(Answer.selfcheck_id == selfcheck.id, Answer.item_id.in_(values))
-        ).all()
-        for item_id, stored, stored_seq, at, by in current:
-            if seq is not None and stored_seq is not None and stored_seq >= seq:
-                stale.append(item_id)
-            elif base is not None and item_id in base:
-                theirs = json.loads(stored)
-                seen = _parsed_or_marker(questionnaire.items[item_id], base[item_id])
-                if theirs not in (seen, values[item_id]):
-                    conflicts[item_id] = Conflict(theirs, by, at)
-        values = {k: v for k, v in values.items() if k not in stale and k not in conflicts}
-    now = utcnow()
-    rows = [
-        {
-            "selfcheck_id": selfcheck.id,
-            "item_id": item_id,
-            # a cleared answer keeps its row (as JSON null) so that its ordering number survives
-            "value": json.dumps(value, ensure_ascii=False),
-            "score": questionnaire.items[item_id].score(value),
-            "seq": seq,
-            "updated_at": now,
-            "updated_by_id": user.id if user else None,
-        }
-        for item_id, value in values.items()
-    ]
-    if rows:
-        db.session.execute(_upsert(ordered=seq is not None), rows)
-        db.session.execute(
-            update(SelfCheck)
-            .where(SelfCheck.id == selfcheck.id)
-            .values(revision=SelfCheck.revision + 1, updated_at=now)
+    selfcheck_id, user_id = selfcheck.id, (user.id if user else None)
+    with write_transaction():
+        stale, conflicts = [], {}
+        if values and (seq is not None or base):
+            current = db.session.execute(
+                select(Answer.item_id, Answer.value, Answer.seq, Answer.updated_at, User.name)
+                .outerjoin(User, User.id == Answer.updated_by_id)
+                .where(Answer.selfcheck_id == selfcheck_id, Answer.item_id.in_(values))
+            ).all()
+            for item_id, stored, stored_seq, at, by in current:
+                if seq is not None and stored_seq is not None and stored_seq >= seq:
+                    stale.append(item_id)
+                elif base is not None and item_id in base:
+                    theirs = json.loads(stored)
+                    seen = _parsed_or_marker(questionnaire.items[item_id], base[item_id])
+                    if theirs not in (seen, values[item_id]):
+                        conflicts[item_id] = Conflict(theirs, by, at)
+            values = {k: v for k, v in values.items() if k not in stale and k not in conflicts}
+        now = utcnow()
+        rows = [
+            {
+                "selfcheck_id": selfcheck_id,
+                "item_id": item_id,
+                # a cleared answer keeps its row (as JSON null) so that its ordering number survives
+                "value": json.dumps(value, ensure_ascii=False),
+                "score": questionnaire.items[item_id].score(value),
+                "seq": seq,
+                "updated_at": now,
+                "updated_by_id": user_id,
+            }
+            for item_id, value in values.items()
+        ]
+        if rows:
+            # the guard of the whole save: still a draft now that the write lock is held
+            still_draft = db.session.execute(
+                update(SelfCheck)
+                .where(SelfCheck.id == selfcheck_id, SelfCheck.status == DRAFT)
+                .values(revision=SelfCheck.revision + 1, updated_at=now)
+            ).rowcount
+            if not still_draft:
+                db.session.rollback()
+                raise NotEditable()
+            db.session.execute(_upsert(ordered=seq is not None), rows)
+        answered = db.session.scalar(
+            select(func.count()).where(Answer.selfcheck_id == selfcheck_id, Answer.value != "null")
         )
-    answered = db.session.scalar(
-        select(func.count()).where(Answer.selfcheck_id == selfcheck.id, Answer.value != "null")
-    )
-    db.session.commit()
+        db.session.commit()
     return SaveOutcome(sorted(values), errors, sorted(stale), answered, conflicts)
 
 
