@@ -5,21 +5,29 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
 MO := translations/zh/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messages.mo
-# Debian packages the project needs: the CJK font embedded in PDFs, pdftoppm for the PDF tests.
-SYSTEM_PACKAGES := fonts-wqy-microhei poppler-utils
-SYSTEM_FILES := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc /usr/bin/pdftoppm
+# Debian packages the project needs: the CJK font embedded in PDFs, pdftoppm for the PDF tests,
+# Chromium (and its driver) for the end-to-end tests in tests/e2e, Pango for WeasyPrint in `make bench`.
+SYSTEM_PACKAGES := fonts-wqy-microhei poppler-utils chromium chromium-driver libpango-1.0-0 libpangoft2-1.0-0 wrk
+SYSTEM_FILES := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc /usr/bin/pdftoppm /usr/bin/chromium /usr/bin/wrk \
+	/usr/lib/$(shell uname -m)-linux-gnu/libpangoft2-1.0.so.0
+# axe-core from npm, injected into pages by the accessibility tests (package.json, package-lock.json).
+AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run test bench lint format install system translations db translate-extract clean
+.PHONY: run test bench load lint format install system translations db translate-extract clean
 
 run: install translations db
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install system translations
+test: install system translations $(AXE)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
 bench: install system translations
 	$(PY) -m bench
+
+# 200 simulated branch users on gunicorn, SQLite then PostgreSQL (when it answers on 127.0.0.1:5432).
+load: install system translations
+	$(PY) -m bench.load
 
 install: $(STAMP)
 
@@ -37,6 +45,11 @@ system:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	fi
+
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "needs npm (Debian package npm) for axe-core"; exit 1; }
+	npm ci --no-audit --no-fund
+	touch $(AXE)
 
 translations: $(MO)
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from app.assessment.questionnaire import available_versions, get_questionnaire
 
+from . import database  # noqa: F401  (SQLite settings for every engine)
 from .config import Config, database_url, secret_key
 from .extensions import babel, csrf, db, login_manager, migrate
 from .reports.fonts import require_report_font
@@ -25,6 +24,14 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.instance_path)
     if config:
         app.config.update(config)
+    if app.config.get("TRUSTED_PROXIES"):
+        # behind N reverse proxies: believe their X-Forwarded-For/-Proto (log-in throttling uses the address)
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}  # servers restart; files do not
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(app.instance_path)
 
@@ -42,17 +49,28 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.session_protection = "basic"
 
-    from . import cli, views
+    from . import cli, security, views
+    from .admin.routes import bp as admin_bp
+    from .api.account import bp as account_bp
+    from .api.routes import bp as api_bp
     from .auth.routes import bp as auth_bp
+    from .comparison.routes import bp as comparison_bp
+    from .jobs.routes import bp as jobs_bp
     from .reports.routes import bp as reports_bp
     from .results.routes import bp as results_bp
     from .selfcheck.routes import bp as selfcheck_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(selfcheck_bp)
     app.register_blueprint(results_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(comparison_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(jobs_bp)
     views.init_app(app)
+    security.init_app(app)
     cli.init_app(app)
     return app
 
@@ -62,49 +80,14 @@ def select_locale() -> str:
     from flask import current_app
 
     languages = current_app.config["LANGUAGES"]
-    chosen = session.get("lang")
-    if chosen in languages:
-        return chosen
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+    api_user = g.get("api_user")  # the API authenticates by token and ignores the session
+    if api_user is not None:
+        if api_user.locale in languages:
+            return api_user.locale
+    else:
+        chosen = session.get("lang")
+        if chosen in languages:
+            return chosen
+        if current_user and current_user.is_authenticated and current_user.locale in languages:
+            return current_user.locale
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
-@login_manager.user_loader
-def load_user(user_id: str):
-    from .models import User
-
-    return db.session.get(User, int(user_id))
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):
-    """WAL and a busy timeout, so several server processes can write one SQLite file."""
-    import sqlite3
-
-    if not isinstance(dbapi_connection, sqlite3.Connection):
-        return
-    # Let SQLAlchemy's "begin" event below emit BEGIN itself.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-@event.listens_for(Engine, "begin")
-def _sqlite_begin(conn):
-    """Requests that write (and commands) take SQLite's write lock when their transaction starts.
-
-    A deferred transaction that reads and then writes cannot wait for the lock: SQLite
-    answers "database is locked" at once if another process wrote in between. Taking
-    the lock up front lets the busy timeout do its work instead.
-    """
-    if conn.dialect.name != "sqlite":
-        return
-    from flask import has_request_context
-
-    writing = not has_request_context() or request.method not in ("GET", "HEAD", "OPTIONS")
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")

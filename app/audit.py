@@ -17,3 +17,12 @@ def record(action: str, user: User | None, target: str = "") -> None:
     db.session.add(
         AuditEvent(action=action, user_id=user.id if user else None, target=target[:200], address=address[:64])
     )
+
+
+def record_now(action: str, user: User | None, target: str = "") -> None:
+    """Record and commit at once, in a transaction of its own: for downloads, which change nothing else."""
+    from .database import write_transaction
+
+    with write_transaction():
+        record(action, user, target)
+        db.session.commit()

@@ -15,7 +15,10 @@ from sqlalchemy import select
 
 from app.assessment.questionnaire import available_versions
 
+from .api.cli import create_token
+from .comparison.cli import export_results
 from .extensions import db
+from .jobs.cli import worker
 from .models import ORG_KINDS, ROLES, Cycle, Organisation, User
 from .selfcheck import importer, service
 
@@ -25,7 +28,7 @@ KIND_LABELS = {"committee": "committee", "general_branch": "general branch", "br
 
 def init_app(app: Flask) -> None:
     for command in (init_db, seed_demo, create_org, create_user, open_cycle, orgs, import_answers, translate,
-                    render_report):
+                    render_report, export_all, import_all, create_token, export_results, worker):
         app.cli.add_command(command)
 
 
@@ -170,6 +173,7 @@ def import_answers(file, submit):
 
 
 @click.command("render-report")
+@with_appcontext
 @click.option("--branch", "branch_code", required=True, help="Code of the branch.")
 @click.option("--year", type=int, required=True, help="Year of the self-check cycle.")
 @click.option("--lang", type=click.Choice(["zh", "en", "bilingual"]), default="bilingual", show_default=True)
@@ -192,6 +196,37 @@ def render_report(branch_code, year, lang, output, template):
     output.write_bytes(pdf)
     draft = "" if selfcheck.submitted else " (draft: provisional scores)"
     click.echo(f"Wrote {output} ({len(pdf):,} bytes){draft}.")
+
+
+@click.command("export-all")
+@with_appcontext
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def export_all(file):
+    """Write every table of the database to one JSON FILE (see `import-all`)."""
+    from . import backup
+
+    data = backup.export_to_file(file)
+    rows = sum(len(t["rows"]) for t in data["tables"].values())
+    click.echo(f"Exported {rows} rows of {len(data['tables'])} tables to {file} "
+               f"(schema revision {data['alembic_revision'] or 'unknown'}).")  # fmt: skip
+
+
+@click.command("import-all")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_all(file):
+    """Load a FILE written by `export-all` into an empty database (run `init-db` first); all or nothing."""
+    from . import backup
+
+    try:
+        summary = backup.import_file(file)
+    except backup.BackupError as exc:
+        for message in exc.errors:
+            click.echo(f"{file}: {message}", err=True)
+        raise click.ClickException("Nothing was imported.") from None
+    for name in summary.missing_tables:
+        click.echo(f"Note: the file has no table {name}; it stays empty.", err=True)
+    click.echo(f"Imported {summary.total} rows into {len(summary.rows)} tables from {file}.")
 
 
 @click.group("translate")

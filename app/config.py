@@ -49,12 +49,15 @@ class Config:
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    WTF_I18N_ENABLED = False  # every validator message is our own, translated through Babel
     WTF_CSRF_TIME_LIMIT = None  # valid for the whole session, so a long page is not lost to an old token
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
     REMEMBER_COOKIE_HTTPONLY = True
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    JOBS_DIR = os.environ.get("JOBS_DIR") or None  # where job results are kept (default instance/jobs)
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_HOURS = 12

@@ -47,7 +47,7 @@ class Organisation(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     path: Mapped[str] = mapped_column(String(400), index=True)
 
-    parent: Mapped[Organisation | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
+    parent: Mapped[Organisation | None] = relationship(remote_side=[id])
 
     def contains(self, other: Organisation) -> bool:
         return other.path.startswith(self.path)
@@ -222,3 +222,31 @@ class ApiToken(db.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None and not self.expired
+
+
+class Job(db.Model):
+    """A piece of batch work (a ZIP of reports, a cohort PDF, a large export) run in the background.
+
+    The result is kept as a file under instance/jobs/ for its owner to download.
+    """
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    params: Mapped[str] = mapped_column(Text, default="{}")
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, running, done, failed
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    result_name: Mapped[str | None] = mapped_column(String(200))
+    result_type: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def percent(self) -> int:
+        if self.status == "done":
+            return 100
+        return int(self.done * 100 / self.total) if self.total else 0

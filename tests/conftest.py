@@ -32,7 +32,13 @@ def password_hash() -> str:
 def app(request, tmp_path):
     url = f"sqlite:///{tmp_path / 'test.db'}" if request.param == "sqlite" else os.environ["TEST_DATABASE_URL"]
     app = create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False}
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False,
+            "JOBS_DIR": str(tmp_path / "jobs"),
+        }
     )
     with app.app_context():
         db.drop_all()

@@ -6,6 +6,7 @@ import io
 import re
 import shutil
 import subprocess
+import time
 import zipfile
 
 import pytest
@@ -278,7 +279,7 @@ def test_anonymous_is_sent_to_log_in(client, reports):
     response = get_pdf(client, reports["B1"])
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
-    assert client.get(f"/reports/bundle.zip?year={THIS_YEAR}").status_code == 302
+    assert client.post("/jobs", data={"kind": "reports_zip", "year": THIS_YEAR}).status_code == 302
 
 
 def test_unknown_report_or_language_is_not_found(client, reports):
@@ -287,10 +288,25 @@ def test_unknown_report_or_language_is_not_found(client, reports):
     assert get_pdf(client, reports["B1"], "fr").status_code == 404
 
 
+def bundle(app, client, year, lang="bilingual"):
+    """Ask for the ZIP of a year's reports (a background job), wait for it, download it."""
+    response = client.post("/jobs", data={"kind": "reports_zip", "year": year, "lang": lang})
+    assert response.status_code == 302, response.status_code
+    status_url = response.location + ".json"
+    deadline = time.monotonic() + 60
+    while (status := client.get(status_url).json)["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, "the ZIP job did not finish"
+        time.sleep(0.05)
+    assert status["status"] == "done"
+    return client.get(status["download"])
+
+
 def zip_names(response) -> list[str]:
     assert response.status_code == 200
     assert response.mimetype == "application/zip"
-    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+    data = response.data
+    response.close()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for name in archive.namelist():
             assert read_pdf(archive.read(name)).pages
         return sorted(archive.namelist())
@@ -306,22 +322,26 @@ def zip_names(response) -> list[str]:
         ("admin", ["B1", "B2", "X1"]),
     ],
 )
-def test_bundle_holds_exactly_the_submitted_reports_the_user_may_see(client, reports, username, codes):
+def test_bundle_holds_exactly_the_submitted_reports_the_user_may_see(app, client, reports, username, codes):
     login(client, username)
-    response = client.get(f"/reports/bundle.zip?year={THIS_YEAR}")
+    response = bundle(app, client, THIS_YEAR)
     assert zip_names(response) == [f"diagnostic-report_{code}_{THIS_YEAR}_bilingual.pdf" for code in codes]
-    last_year = client.get(f"/reports/bundle.zip?year={THIS_YEAR - 1}&lang=zh")
+    last_year = bundle(app, client, THIS_YEAR - 1, lang="zh")
     expected = ["B1"] if username in ("leader", "gleader", "trainer", "admin") else []
     assert zip_names(last_year) == [f"diagnostic-report_{code}_{THIS_YEAR - 1}_zh.pdf" for code in expected]
 
 
 def test_bundle_is_refused_to_branches_and_needs_a_cycle(app, client, reports):
     login(client, "b1")
-    assert client.get(f"/reports/bundle.zip?year={THIS_YEAR}").status_code == 403
+    assert client.post("/jobs", data={"kind": "reports_zip", "year": THIS_YEAR}).status_code == 403
     client = app.test_client()
     login(client, "leader")
-    assert client.get("/reports/bundle.zip").status_code == 404
-    assert client.get("/reports/bundle.zip?year=1999").status_code == 404
+    assert client.post("/jobs", data={"kind": "reports_zip"}).status_code == 400
+    failed = client.post("/jobs", data={"kind": "reports_zip", "year": 1999}).location + ".json"
+    deadline = time.monotonic() + 30
+    while client.get(failed).json["status"] != "failed":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
 
 
 def test_result_page_links_the_three_languages(client, reports):
@@ -404,3 +424,19 @@ def test_missing_font_stops_the_app_with_a_clear_message(tmp_path):
     assert "make system" in str(info.value)
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert app.config["REPORT_FONT_PATH"] == DEFAULT_FONT_PATH
+
+
+def test_the_report_shows_where_the_branch_stands_among_its_peers_without_naming_them(app, client, reports):
+    b3 = submitted_selfcheck(app, "B3", THIS_YEAR, 4)  # now three submitted branches under C1: B1 (3), B2 (5), B3 (4)
+    with app.app_context():
+        peers = service.peer_averages(db.session.get(SelfCheck, b3))
+    assert peers.count == 3
+    overall_percentile, overall_quartile = peers.positions["overall"]
+    assert overall_percentile == pytest.approx(50)  # one below, one above, itself counting half
+    assert overall_quartile == 3
+    login(client, "b3")
+    text = squash(pdf_text(read_pdf(get_pdf(client, b3, "en").data)))
+    assert squash("Percentile among peers (quartile)") in text
+    assert squash("50 (Q3)") in text
+    for other in ("B1 党组织", "B2 党组织"):
+        assert squash(other) not in text

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.assessment.questionnaire import get_questionnaire
 
+from .. import audit
 from ..access import can_view_org, subtree_filter, visible_roots
 from ..extensions import db
 from ..models import Cycle, Organisation
@@ -86,6 +87,7 @@ def compare():
 
 
 def _download(data: bytes, mimetype: str, name: str):
+    audit.record_now("export", current_user, name)
     response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "private, no-store"
     return response

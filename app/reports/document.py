@@ -235,6 +235,7 @@ class DiagnosticDocument:
                     self.label("last_year"),
                     self.label("change"),
                     self.label("peers"),
+                    self.label("peer_position"),
                 ],
                 [
                     [
@@ -244,6 +245,7 @@ class DiagnosticDocument:
                         p.previous_score or "—",
                         p.change or "—",
                         p.peer_average,
+                        p.peer_position,
                     ]
                     for p in vm.pillars
                 ]
@@ -255,10 +257,11 @@ class DiagnosticDocument:
                         vm.previous_score or "—",
                         vm.change or "—",
                         "—",
+                        vm.peer_position,
                     ]
                 ],
-                [0.3, 0.1, 0.16, 0.14, 0.16, 0.14],
-                numeric=(1, 2, 3, 4, 5),
+                [0.24, 0.09, 0.14, 0.12, 0.13, 0.12, 0.16],
+                numeric=(1, 2, 3, 4, 5, 6),
             )
         )
         flow += c.heading(self.label("priorities"), 2)
@@ -323,7 +326,14 @@ class DiagnosticDocument:
         flow += c.para(p.description, "small")
         change = p.change if p.change is not None else "—"
         strip = c.table(
-            [labels("score"), labels("level"), labels("last_year"), labels("change"), labels("peers")],
+            [
+                labels("score"),
+                labels("level"),
+                labels("last_year"),
+                labels("change"),
+                labels("peers"),
+                labels("peer_position"),
+            ],
             [
                 [
                     c._para(p.score, "h2", style={"textColor": level_colour, "alignment": TA_CENTER, "spaceBefore": 0}),
@@ -331,10 +341,11 @@ class DiagnosticDocument:
                     p.previous_score or "—",
                     change,
                     p.peer_average,
+                    p.peer_position,
                 ]
             ],
-            [0.2] * 5,
-            numeric=(0, 1, 2, 3, 4),
+            [0.15, 0.17, 0.15, 0.17, 0.16, 0.2],
+            numeric=(0, 1, 2, 3, 4, 5),
             zebra=False,
         )
         flow += [c.spacer(4), strip, c.spacer(6)]

@@ -1,4 +1,4 @@
-"""Downloads of diagnostic reports: one self-check's PDF, or a ZIP of a whole cycle."""
+"""Download of a diagnostic report. (A ZIP of a whole cycle is a background job: app/jobs.)"""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ from io import BytesIO
 
 from flask import Blueprint, abort, request, send_file
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
+from .. import audit
 from ..access import get_selfcheck_or_404
-from ..extensions import db
-from ..models import Cycle
 from . import service
 from .viewmodel import MODES
 
@@ -25,35 +23,12 @@ def diagnostic_pdf(selfcheck_id: int):
     if lang not in MODES:
         abort(404)
     pdf = service.report_for(selfcheck, lang)
+    audit.record_now("report_download", current_user, f"{selfcheck.organisation.code} {selfcheck.cycle.year} {lang}")
     response = send_file(
         BytesIO(pdf),
         mimetype="application/pdf",
         as_attachment=True,
         download_name=service.report_filename(selfcheck, lang),
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-@bp.route("/bundle.zip")
-@login_required
-def bundle():
-    """Leaders, trainers and admins: every submitted report of the year they may see."""
-    if current_user.role == "branch":
-        abort(403)
-    year = request.args.get("year", type=int)
-    cycle = db.session.scalar(select(Cycle).where(Cycle.year == year)) if year else None
-    if cycle is None:
-        abort(404)
-    lang = request.args.get("lang", "bilingual")
-    if lang not in MODES:
-        abort(404)
-    data = service.bundle_zip(current_user, cycle, lang)
-    response = send_file(
-        BytesIO(data),
-        mimetype="application/zip",
-        as_attachment=True,
-        download_name=service.bundle_filename(current_user, cycle),
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import distinct, func, select
 
 from ..access import subtree_filter
+from ..comparison.peers import peer_position
 from ..extensions import db
 from ..models import SUBMITTED, Cycle, Organisation, PillarScore, SelfCheck, User
 from ..selfcheck.service import previous_selfcheck, result_of
@@ -22,7 +23,8 @@ def committee_path(org: Organisation) -> str:
 
 
 def peer_averages(selfcheck: SelfCheck) -> Peers:
-    """Pillar averages of the submitted branches of the same cycle under the same committee, in SQL."""
+    """Pillar averages of the submitted branches of the same cycle under the same committee, and
+    the branch's own position among them (no other branch named), in SQL."""
     in_group = (
         SelfCheck.cycle_id == selfcheck.cycle_id,
         SelfCheck.status == SUBMITTED,
@@ -36,7 +38,8 @@ def peer_averages(selfcheck: SelfCheck) -> Peers:
         .where(*in_group)
         .group_by(PillarScore.pillar)
     ).all()
-    return Peers({pillar: float(avg) for pillar, avg, _ in rows}, max((n for *_, n in rows), default=0))
+    positions = {measure: (p.percentile, p.quartile) for measure, p in peer_position(selfcheck).items()}
+    return Peers({pillar: float(avg) for pillar, avg, _ in rows}, max((n for *_, n in rows), default=0), positions)
 
 
 def subject_of(selfcheck: SelfCheck) -> Subject:

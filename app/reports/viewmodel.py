@@ -45,6 +45,8 @@ class Peers:
 
     averages: dict[str, float] = field(default_factory=dict)
     count: int = 0
+    # the branch's own percentile rank and quartile among them, per pillar and "overall"
+    positions: dict[str, tuple[float, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class PillarSection:
     previous_score: str | None
     change: str | None
     peer_average: str
+    peer_position: str
     weight: str
     items: tuple[ItemRow, ...]
     strengths: tuple[Finding, ...]
@@ -136,6 +139,7 @@ class ReportViewModel:
     previous_score: str | None
     change: str | None
     peer_count: int
+    peer_position: str
     radar: Radar
     priorities: tuple[SuggestionView, ...]
     flags: tuple[Text, ...]
@@ -206,6 +210,7 @@ def report_labels(subject: Subject, peer_count: int, previous_year: int | None) 
             "this_year": _("This year (%(year)s)", year=subject.year),
             "last_year": _("Last year (%(year)s)", year=previous_year or subject.year - 1),
             "peers": _("Peer average"),
+            "peer_position": _("Percentile among peers (quartile)"),
             "peer_note": _(
                 "Peer average: the mean of the %(count)s branches under %(committee)s that submitted this year.",
                 count=peer_count,
@@ -325,6 +330,11 @@ def suggestion_view(suggestion: Suggestion, questionnaire: Questionnaire, priori
     )
 
 
+def format_position(position: tuple[float, int] | None) -> str:
+    """ "62 (Q3)": the percentile rank among peers and the quartile (Q4 the top quarter)."""
+    return "—" if position is None else f"{position[0]:.0f} (Q{position[1]})"
+
+
 def build_viewmodel(
     result: Result,
     subject: Subject,
@@ -365,6 +375,7 @@ def build_viewmodel(
                 previous_score=format_score(before[pid]) if before.get(pid) is not None else None,
                 change=format_change(change.get(pid)),
                 peer_average=format_score(peers.averages.get(pid)),
+                peer_position=format_position(peers.positions.get(pid)),
                 weight=f"{pr.pillar.weight:g} ({pr.pillar.weight / total_weight:.0%})",
                 items=tuple(
                     ItemRow(
@@ -409,6 +420,7 @@ def build_viewmodel(
         previous_score=format_score(before.get("overall")) if before.get("overall") is not None else None,
         change=format_change(change.get("overall")),
         peer_count=peers.count,
+        peer_position=format_position(peers.positions.get("overall")),
         radar=Radar(tuple(p.pillar.name for p in result.pillars), tuple(series)),
         priorities=tuple(suggestion_view(s, questionnaire, True) for s in result.priorities),
         flags=tuple(flag.text for flag in result.flags),

@@ -6,12 +6,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.assessment.questionnaire import get_questionnaire
 from app.assessment.scoring import change_since
 from forms.auth import ReopenForm
 
 from ..access import can_edit, can_reopen, get_selfcheck_or_404, subtree_filter
+from ..comparison.peers import peer_position
 from ..extensions import db
 from ..models import Cycle, Organisation, SelfCheck
 from ..selfcheck import service
@@ -34,6 +36,7 @@ def result(selfcheck_id: int):
         change=change_since(result, previous),
         can_edit=can_edit(current_user, selfcheck),
         reopen_form=ReopenForm() if can_reopen(current_user, selfcheck) else None,
+        peers=peer_position(selfcheck),
     )
 
 
@@ -68,6 +71,7 @@ def overview():
     if cycle:
         rows = db.session.execute(
             select(Organisation, SelfCheck)
+            .options(joinedload(Organisation.parent))
             .outerjoin(SelfCheck, (SelfCheck.organisation_id == Organisation.id) & (SelfCheck.cycle_id == cycle.id))
             .where(Organisation.kind == "branch", subtree_filter(current_user))
             .order_by(Organisation.path)

@@ -196,3 +196,31 @@
   }
   window.addEventListener("online", function () { schedule(0); });
 })();
+
+// Job pages: follow a background job until its result can be downloaded.
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-job-status-url]");
+  if (!box) return;
+  var state = box.querySelector(".job-state");
+  var bar = box.querySelector("progress");
+  var link = box.querySelector("[data-job-download]");
+  function poll() {
+    fetch(box.dataset.jobStatusUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (job) {
+        bar.value = job.percent;
+        if (job.status === "done") {
+          state.textContent = state.dataset.doneText;
+          link.hidden = false;
+        } else if (job.status === "failed") {
+          state.textContent = state.dataset.failedText;
+        } else {
+          state.textContent = state.dataset.runningText.replace("{done}", job.done).replace("{total}", job.total || "…");
+          setTimeout(poll, 1000);
+        }
+      })
+      .catch(function () { setTimeout(poll, 3000); });
+  }
+  poll();
+})();
