@@ -5,9 +5,11 @@ deferred transaction that reads and then writes: it cannot wait for the write lo
 SQLite answers "database is locked" at once if another process wrote in between. So a
 transaction that will write takes the lock when it begins (BEGIN IMMEDIATE):
 - every transaction of a request that changes state (POST, PUT, PATCH, DELETE) and of
-  commands and jobs, unless the view is marked `@reads_then_writes`;
-- in such a view, the reads run unlocked and the writes go in a `write_transaction()`,
-  so the lock is held only while writing (this is what lets autosave scale).
+  commands, unless the view is marked `@reads_then_writes` (or the code runs inside
+  `reading_first()`, as jobs do);
+- there, the reads run unlocked and the writes go in a `write_transaction()`, so the lock
+  is held only while writing (this is what lets autosave and log-in scale, and lets a
+  long job render reports without stopping everyone else's saves).
 On PostgreSQL none of this applies.
 """
 
@@ -15,9 +17,10 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import wraps
 
-from flask import g, has_request_context, request
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -39,15 +42,33 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+_reads_then_writes: ContextVar[bool] = ContextVar("reads_then_writes", default=False)
+_writing: ContextVar[bool] = ContextVar("writing", default=False)
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
     if conn.dialect.name != "sqlite":
         return
-    if not has_request_context() or g.get("write_transaction"):
+    if _writing.get():
         immediate = True
+    elif _reads_then_writes.get():
+        immediate = False
+    elif has_request_context():
+        immediate = request.method not in SAFE_METHODS
     else:
-        immediate = request.method not in SAFE_METHODS and not g.get("reads_then_writes")
+        immediate = True  # commands
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def reading_first():
+    """Within the block, transactions take no lock until `write_transaction()` asks for it."""
+    token = _reads_then_writes.set(True)
+    try:
+        yield
+    finally:
+        _reads_then_writes.reset(token)
 
 
 def reads_then_writes(view):
@@ -55,8 +76,8 @@ def reads_then_writes(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        g.reads_then_writes = True
-        return view(*args, **kwargs)
+        with reading_first():
+            return view(*args, **kwargs)
 
     return wrapper
 
@@ -67,12 +88,9 @@ def write_transaction():
 
     The caller commits inside the block.
     """
-    if not has_request_context():
-        yield
-        return
     db.session.commit()
-    g.write_transaction = True
+    token = _writing.set(True)
     try:
         yield
     finally:
-        g.write_transaction = False
+        _writing.reset(token)

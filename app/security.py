@@ -6,11 +6,12 @@ import secrets
 import time
 from datetime import timedelta
 
-from flask import Flask, current_app, session
+from flask import Flask, abort, current_app, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy import func, select, update
 
 from . import audit
+from .database import write_transaction
 from .extensions import db, login_manager
 from .models import LoginFailure, LoginSession, User, utcnow
 
@@ -34,6 +35,7 @@ CSP = "; ".join(
 
 def init_app(app: Flask) -> None:
     login_manager.user_loader(load_user)
+    app.before_request(refuse_nul_bytes)
     app.before_request(expire_idle_session)
     app.after_request(add_security_headers)
 
@@ -45,9 +47,10 @@ def start_session(user: User) -> None:
     if lang:
         session["lang"] = lang
     record = LoginSession(id=secrets.token_urlsafe(32), user_id=user.id)
-    db.session.add(record)
-    audit.record("login", user)
-    db.session.commit()
+    with write_transaction():
+        db.session.add(record)
+        audit.record("login", user)
+        db.session.commit()
     now = int(time.time())
     session.update(sid=record.id, created=now, seen=now)
     login_user(user)
@@ -74,6 +77,18 @@ def load_user(user_id: str) -> User | None:
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(User.id == int(user_id), LoginSession.id == sid, LoginSession.ended_at.is_(None))
     )
+
+
+def refuse_nul_bytes():
+    """No text a person types contains NUL, and PostgreSQL refuses it: answer 400 before any query."""
+    if "\x00" in request.query_string.decode("latin-1") or any("\x00" in v for v in request.args.values()):
+        abort(400)
+    if (
+        request.method == "POST"
+        and request.mimetype != "application/json"
+        and any("\x00" in v for v in request.form.values())
+    ):
+        abort(400)
 
 
 def expire_idle_session() -> None:
@@ -103,8 +118,9 @@ def throttled(username: str, address: str) -> bool:
 
 
 def record_failure(username: str, address: str) -> None:
-    db.session.add(LoginFailure(username=username[:80], address=address[:64]))
-    db.session.commit()
+    with write_transaction():
+        db.session.add(LoginFailure(username=username[:80], address=address[:64]))
+        db.session.commit()
 
 
 def add_security_headers(response):

@@ -203,3 +203,10 @@ def test_create_app_refuses_a_broken_questionnaire(tmp_path, monkeypatch):
             create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
     finally:
         questionnaire.get_questionnaire.cache_clear()
+
+
+def test_nul_bytes_are_refused_before_any_query(client, world):
+    login(client, "leader")
+    assert client.get("/overview?year=%00").status_code == 400
+    assert client.get("/compare?org=C1%00").status_code == 400
+    assert client.post("/results/1/reopen", data={"reason": "a\x00b"}).status_code == 400

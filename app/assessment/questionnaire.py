@@ -106,7 +106,7 @@ class Item:
         if self.type == "percent":
             try:
                 value = float(raw)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise AnswerError(self.id, "percent") from None
             if not (0 <= value <= 100):  # also false for NaN
                 raise AnswerError(self.id, "percent")
@@ -116,7 +116,7 @@ class Item:
         lower = 1 if self.type == "scale" else 0
         try:
             number = float(raw) if not isinstance(raw, bool) else math.nan
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             number = math.nan
         if not math.isfinite(number) or number != int(number) or not (lower <= number <= upper):
             raise AnswerError(self.id, "whole_number", min=lower, max=upper)

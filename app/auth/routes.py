@@ -8,6 +8,7 @@ from sqlalchemy import select
 from forms.auth import LoginForm
 
 from .. import audit, security
+from ..database import reads_then_writes
 from ..extensions import db
 from ..models import User
 from ..views import safe_next
@@ -16,6 +17,7 @@ bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@reads_then_writes  # checking a password is slow: the SQLite write lock is taken only to record the outcome
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("index"))
@@ -24,8 +26,7 @@ def login():
         return render_template("auth/login.html", form=form)
     username, address = form.username.data.strip(), request.remote_addr or ""
     if security.throttled(username, address):
-        audit.record("login_refused", None, username)
-        db.session.commit()
+        audit.record_now("login_refused", None, username)
         flash(_("Too many failed attempts. Wait a quarter of an hour, then try again."), "error")
         return render_template("auth/login.html", form=form), 429
     user = db.session.scalar(select(User).where(User.username == username))

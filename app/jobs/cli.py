@@ -21,8 +21,13 @@ def _work(max_jobs: int, burst: bool) -> None:
 
 
 @click.command("worker")
-@click.option("--max-jobs", type=int, default=200, show_default=True,
-              help="Jobs one worker process runs before it is replaced by a fresh one (bounds memory).")
+@click.option(
+    "--max-jobs",
+    type=int,
+    default=200,
+    show_default=True,
+    help="Jobs one worker process runs before it is replaced by a fresh one (bounds memory).",
+)
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 @with_appcontext
 def worker(max_jobs, burst):

@@ -18,6 +18,7 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlalchemy import update
 
+from ..database import reading_first, write_transaction
 from ..extensions import db
 from ..models import Job, User, utcnow
 
@@ -75,34 +76,40 @@ def _run_in_app(app: Flask, job_id: str) -> None:
 
 
 def run_job(job_id: str) -> None:
-    """Run one job: mark it running, call its kind, keep the result file, mark it done or failed."""
+    """Run one job: mark it running, call its kind, keep the result file, mark it done or failed.
+
+    The job reads without locking SQLite and takes the write lock only for its own status,
+    so a long batch never holds up anybody's saves.
+    """
     from rq import get_current_job
 
-    if get_current_job() is not None:  # a forked work-horse must not share its parent's connections
+    if get_current_job() is not None:  # a forked worker must not share its parent's connections
         db.engine.dispose(close=False)
-    job = db.session.get(Job, job_id)
-    if job is None or job.status != "queued":
-        return
-    job.status = "running"
-    db.session.commit()
-
-    def progress(done: int, total: int) -> None:
-        db.session.execute(update(Job).where(Job.id == job_id).values(done=done, total=total))
-        db.session.commit()
-
-    try:
-        data, name, mimetype = KINDS[job.kind](job.user, json.loads(job.params), progress)
-        path = result_path(job_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        job.status, job.result_name, job.result_type = "done", name, mimetype
-    except Exception as exc:  # a job's failure is reported on its page, not raised into the worker
-        db.session.rollback()
+    with reading_first():
         job = db.session.get(Job, job_id)
-        job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-        current_app.logger.exception("job %s failed", job_id)
-    job.finished_at = utcnow()
-    db.session.commit()
+        if job is None or job.status != "queued":
+            return
+        set_status(job_id, status="running")
+
+        def progress(done: int, total: int) -> None:
+            set_status(job_id, done=done, total=total)
+
+        try:
+            data, name, mimetype = KINDS[job.kind](job.user, json.loads(job.params), progress)
+            path = result_path(job_id)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            set_status(job_id, status="done", result_name=name, result_type=mimetype, finished_at=utcnow())
+        except Exception as exc:  # a job's failure is reported on its page, not raised into the worker
+            db.session.rollback()
+            current_app.logger.exception("job %s failed", job_id)
+            set_status(job_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=utcnow())
+
+
+def set_status(job_id: str, **values) -> None:
+    with write_transaction():
+        db.session.execute(update(Job).where(Job.id == job_id).values(**values))
+        db.session.commit()
 
 
 def queue_alive(app: Flask) -> bool | None:

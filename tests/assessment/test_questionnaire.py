@@ -161,3 +161,10 @@ def test_the_domain_imports_no_framework():
                 assert name.split(".")[0] not in {"flask", "flask_babel", "sqlalchemy", "reportlab", "wtforms"}, (
                     f"{path.name} imports {name}"
                 )
+
+
+def test_huge_numbers_are_refused_not_crashed_on(questionnaire):
+    for kind in ("percent", "count", "scale"):
+        item = next(i for i in questionnaire.items.values() if i.type == kind)
+        with pytest.raises(AnswerError):
+            item.parse(10**400)
