@@ -11,7 +11,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Job
