@@ -35,7 +35,7 @@ class Para(Paragraph):
     _wrapped: tuple[float, tuple[float, float]] | None = None
 
     def wrap(self, availWidth, availHeight):  # noqa: N803 (ReportLab's names)
-        if self._wrapped is not None and self._wrapped[0] == availWidth:
+        if self._wrapped is not None and self._wrapped[0] == availWidth and "blPara" in self.__dict__:
             return self._wrapped[1]
         size = super().wrap(availWidth, availHeight)
         self._wrapped = (availWidth, size)
