@@ -1,0 +1,172 @@
+"""End-to-end fixtures: the app served by gunicorn on a loopback port over a fresh demo
+database, and Debian's Chromium driven by Playwright.
+
+Every test here is marked `e2e`. They run in `make test` like the others: a missing
+Chromium is a failure with a message, never a skip, because the set-up installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .helpers import AXE, ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def flask_command(env: dict, *args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if done.returncode:
+        pytest.fail(f"flask {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+
+def wait_until_answering(url: str, server: subprocess.Popen, log: Path, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"gunicorn exited with {server.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"the server did not answer {url} within {seconds} s:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> str:
+    """The base URL of gunicorn (2 workers) serving the demo data from a temporary SQLite file."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp / 'e2e.db'}",
+        "SECRET_KEY": "e2e-secret-key-not-for-production",
+        "JOBS_DIR": str(tmp / "jobs"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("SESSION_COOKIE_SECURE", None)  # plain HTTP on the loopback
+    env.pop("REDIS_URL", None)  # background jobs run in the web process
+    flask_command(env, "init-db")
+    flask_command(env, "seed-demo")
+    port = free_port()
+    log = tmp / "gunicorn.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the teardown ends the master and workers
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_answering(f"{base}/login", server, log)
+        yield base
+    finally:
+        try:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=5)
+        except ProcessLookupError:
+            server.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the end-to-end tests need Debian's chromium and chromium-driver "
+            "(`make system` installs them)."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+def new_context(browser, live_server: str, **options):
+    """A fresh browser profile (no cookies, no localStorage), Chinese by default like most users."""
+    options.setdefault("locale", "zh-CN")
+    options.setdefault("viewport", DESKTOP)
+    context = browser.new_context(base_url=live_server, accept_downloads=True, **options)
+    context.set_default_timeout(15_000)
+    return context
+
+
+@pytest.fixture
+def make_context(browser, live_server):
+    """Browser contexts made on demand (e.g. `make_context(locale="en-US")`), closed after the test."""
+    made = []
+
+    def make(**options):
+        made.append(new_context(browser, live_server, **options))
+        return made[-1]
+
+    yield make
+    for ctx in made:
+        ctx.close()
+
+
+@pytest.fixture
+def context(make_context):
+    """A browser context that obeys the app's Content-Security-Policy."""
+    return make_context()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> Path:
+    if not AXE.exists():
+        pytest.fail(f"{AXE.relative_to(ROOT)} is missing: run `npm ci --no-audit --no-fund` (`make test` does).")
+    return AXE
