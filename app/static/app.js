@@ -190,11 +190,27 @@
     if (!name || name === "csrf_token" || name === "go") return;
     var value = valueOf(name);
     if (pending[name] === value) return;
+    // a field that merely lost focus, holding what the server already has, is no new answer
+    if (!(name in pending) && baseInput(name) && baseInput(name).value === value) return;
     pending[name] = value;
     store();
     schedule();
   }
   window.addEventListener("online", function () { schedule(0); });
+  // leaving the page (a step link, closing the tab): send what is still waiting, even as the page goes
+  window.addEventListener("pagehide", function () {
+    var names = Object.keys(pending).filter(function (n) { return field(n); });
+    if (!names.length) return;
+    var batch = {};
+    var base = {};
+    names.forEach(function (n) { batch[n] = pending[n]; if (baseInput(n)) base[n] = baseInput(n).value; });
+    clearTimeout(timer);
+    fetch(url, {
+      method: "POST", credentials: "same-origin", keepalive: true,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token, "Accept": "application/json" },
+      body: JSON.stringify({ answers: batch, base: base, seq: Date.now() })
+    }).catch(function () {});  // if it fails, the answers are still in localStorage for next time
+  });
 })();
 
 // Job pages: follow a background job until its result can be downloaded.
