@@ -34,7 +34,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -47,6 +46,8 @@ from dataclasses import dataclass
 from datetime import date
 from http.cookies import SimpleCookie
 from pathlib import Path
+
+from bench.server import free_port, stop, wait_until_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 USERS = 200
@@ -69,12 +70,6 @@ GUNICORN = {"workers": 2, "worker_class": "gthread", "threads": 4, "keep_alive":
 # --- the servers --------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_gunicorn(port: int, env: dict, tmp: Path, settings: dict) -> subprocess.Popen:
     """gunicorn in its own session, so that stopping it reaches the master and every worker."""
     with open(tmp / "gunicorn.out", "wb") as output:
@@ -87,24 +82,6 @@ def start_gunicorn(port: int, env: dict, tmp: Path, settings: dict) -> subproces
              "--error-logfile", str(tmp / "gunicorn.log"), "--log-level", "warning", "wsgi:app"],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-
-
-def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/login")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return
-            conn.close()
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not answer within {timeout} s")
 
 
 def group_cpu_seconds(pgid: int) -> float:
@@ -120,20 +97,6 @@ def group_cpu_seconds(pgid: int) -> float:
             if int(fields[2]) == pgid:
                 total += (int(fields[11]) + int(fields[12])) / tick
     return total
-
-
-def stop_gunicorn(proc: subprocess.Popen) -> None:
-    """SIGTERM to the process group this script started (master and workers), SIGKILL if it lingers."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
-    except ProcessLookupError:
-        pass
 
 
 def postgres_answers() -> bool:
@@ -443,7 +406,7 @@ def run_backend(label: str, url: str, tmp: Path, plan: Plan, settings: dict) -> 
     server = start_gunicorn(port, env, tmp, settings)
     stats = Stats()
     try:
-        wait_ready(port, server)
+        wait_until_answering(f"http://127.0.0.1:{port}/login", server, tmp / "gunicorn.out")
         start = time.monotonic() + 0.5
         deadline = start + LOAD_BUDGET_S
         client_cpu_start = time.process_time()
@@ -460,7 +423,7 @@ def run_backend(label: str, url: str, tmp: Path, plan: Plan, settings: dict) -> 
         server_cpu = group_cpu_seconds(server.pid)
         client_cpu = time.process_time() - client_cpu_start
     finally:
-        stop_gunicorn(server)
+        stop(server)
     log = "".join(p.read_text(errors="replace") for p in (tmp / "gunicorn.log", tmp / "gunicorn.out") if p.exists())
 
     stored = stored_answers(url)

@@ -19,8 +19,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -30,6 +28,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from bench.server import free_port, stop, wait_until_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA_SCRIPT = Path(__file__).resolve().parent / "wrk_users.lua"
@@ -85,8 +85,8 @@ def run(wrk: str, tmp: Path, servers: list[subprocess.Popen]) -> None:
     servers.append(gunicorn("wsgi:app", app_port, logs["app"], env, tmp))
     servers.append(gunicorn("bench.bare_app:app", bare_port, logs["bare"], env, tmp))
     app_url, bare_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bare_port}"
-    wait_ready(app_url + "/login", servers[0], logs["app"])
-    wait_ready(bare_url + "/", servers[1], logs["bare"])
+    wait_until_answering(app_url + "/login", servers[0], logs["app"])
+    wait_until_answering(bare_url + "/", servers[1], logs["bare"])
 
     load_before = os.getloadavg()[0]
     results = {"bare_warmup": run_wrk(wrk, bare_url + "/", None, "plain", WARMUP_S)}
@@ -114,12 +114,6 @@ def run(wrk: str, tmp: Path, servers: list[subprocess.Popen]) -> None:
 # --- servers -------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def gunicorn(target: str, port: int, error_log: Path, env: dict, tmp: Path) -> subprocess.Popen:
     # An empty config file of its own: gunicorn would otherwise load ./gunicorn.conf.py (the
     # production settings: access log, worker count, recycling), and the run would measure those.
@@ -143,35 +137,6 @@ def gunicorn(target: str, port: int, error_log: Path, env: dict, tmp: Path) -> s
         )  # fmt: skip
     finally:
         output.close()
-
-
-def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited ({proc.returncode}):\n{read_logs(log)}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {timeout} s:\n{read_logs(log)}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """Stop one gunicorn (master and its workers, one process group) that this run started."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
-    except ProcessLookupError:
-        pass
 
 
 def read_logs(log: Path) -> str:

@@ -19,7 +19,6 @@ import os
 import random
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,10 +27,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
 import requests
 
 from app.assessment.questionnaire import available_versions, get_questionnaire
+from bench.server import free_port, wait_until_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 USERS = ["b01", "b06", "b07", "b08"]  # this year not started (b01, b08) or a draft (b06, b07) in the demo
@@ -43,12 +42,6 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 QUESTIONNAIRE = get_questionnaire(available_versions()[-1])
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_gunicorn(port: int, env: dict, tmp: Path, name: str) -> subprocess.Popen:
     """gunicorn in a session (and process group) of its own, so one killpg reaches master and workers."""
     with open(tmp / f"{name}.out", "wb") as output:
@@ -58,20 +51,6 @@ def start_gunicorn(port: int, env: dict, tmp: Path, name: str) -> subprocess.Pop
              "--error-logfile", str(tmp / f"{name}.log"), "--log-level", "warning", "wsgi:app"],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-
-
-def wait_ready(base: str, proc: subprocess.Popen, tmp: Path, name: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"gunicorn exited with {proc.returncode}: {(tmp / f'{name}.out').read_text()}")
-        try:
-            if requests.get(base + "/login", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"gunicorn did not answer within {timeout} s")
 
 
 def group_members(pgid: int) -> list[int]:
@@ -225,7 +204,7 @@ def test_sigkill_mid_saves_loses_nothing_acknowledged(tmp_path):
     ledger = Ledger()
     try:
         servers.append(start_gunicorn(port, env, tmp_path, "first"))
-        wait_ready(base, servers[0], tmp_path, "first")
+        wait_until_answering(base + "/login", servers[0], tmp_path / "first.out", 20)
 
         for username in USERS:
             seqs, lock = itertools.count(1), threading.Lock()
@@ -246,7 +225,7 @@ def test_sigkill_mid_saves_loses_nothing_acknowledged(tmp_path):
         time.sleep(0.3)  # the tabs keep trying against a dead port
 
         servers.append(start_gunicorn(port, env, tmp_path, "second"))
-        wait_ready(base, servers[1], tmp_path, "second")
+        wait_until_answering(base + "/login", servers[1], tmp_path / "second.out", 20)
         ledger.restarted = True
         # The server works again for every tab, with the sessions made before the kill.
         assert wait_for(lambda: all(s.acked_after_restart >= 3 for s in savers), timeout=15), [

@@ -8,16 +8,13 @@ Chromium is a failure with a message, never a skip, because the set-up installs 
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from bench.server import free_port, start_gunicorn, stop, wait_until_answering
 
 from .helpers import AXE, ROOT
 
@@ -41,12 +38,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def flask_command(env: dict, *args: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args],
@@ -58,21 +49,6 @@ def flask_command(env: dict, *args: str) -> None:
     )
     if done.returncode:
         pytest.fail(f"flask {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-
-
-def wait_until_answering(url: str, server: subprocess.Popen, log: Path, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"gunicorn exited with {server.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the server did not answer {url} within {seconds} s:\n{log.read_text(errors='replace')}")
 
 
 @pytest.fixture(scope="session")
@@ -92,28 +68,13 @@ def live_server(tmp_path_factory) -> str:
     flask_command(env, "seed-demo")
     port = free_port()
     log = tmp / "gunicorn.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the teardown ends the master and workers
-        )
+    server = start_gunicorn(["-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"], env, log)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_answering(f"{base}/login", server, log)
         yield base
     finally:
-        try:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=5)
-        except ProcessLookupError:
-            server.wait(timeout=5)
+        stop(server)
 
 
 @pytest.fixture(scope="session")
