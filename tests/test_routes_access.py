@@ -1,0 +1,186 @@
+"""Every route of the pages and the API, for every role, a user of another branch and of another
+committee, and an anonymous visitor: the expected status, from one table. A route missing from
+the table fails the test, so a new route must say who may use it."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.api.auth import issue_token
+from app.extensions import db
+from app.models import User
+from tests.conftest import THIS_YEAR, login, submitted_selfcheck
+
+USERS = ("anon", "b1", "b2", "x1", "leader", "gleader", "xleader", "trainer", "admin")
+BRANCHES = ("b1", "b2", "x1")
+READERS_OF_B1 = ("leader", "gleader", "trainer", "admin")  # may read B1, never write
+STRANGERS_TO_B1 = ("b2", "x1", "xleader")
+
+
+def by(default, **overrides):
+    return {user: overrides.get(user, default) for user in USERS}
+
+
+def own_object(own=200, readers=None, strangers=404, anon=302):
+    """B1's self-check: its own branch, those who may read it, those who may not know it."""
+    readers = own if readers is None else readers
+    return {
+        "anon": anon,
+        "b1": own,
+        **dict.fromkeys(READERS_OF_B1, readers),
+        **dict.fromkeys(STRANGERS_TO_B1, strangers),
+    }
+
+
+def leaders(allowed, branch=403, anon=302):
+    return {"anon": anon, **dict.fromkeys(BRANCHES, branch), **dict.fromkeys(USERS[4:], allowed)}
+
+
+# (endpoint, method, path, body, expected status per user); {D}: B1's draft of this year,
+# {S}: B1's submitted self-check of last year, {J}: a job of the leader, {T}: a token of b1.
+PAGES = [
+    ("index", "GET", "/", None, by(302)),
+    ("auth.login", "GET", "/login", None, by(302, anon=200)),
+    ("auth.login", "POST", "/login", {"username": "b2", "password": "wrong"}, by(302, anon=200)),
+    ("auth.logout", "POST", "/logout", None, by(302)),
+    ("set_language", "POST", "/language/en", {"next": "/"}, by(302)),
+    ("health", "GET", "/health", None, by(200)),
+    ("static", "GET", "/static/app.js", None, by(200)),
+    ("selfcheck.home", "GET", "/selfcheck/", None, by(302, b1=200, b2=200, x1=200)),
+    ("selfcheck.start", "POST", "/selfcheck/start", None, leaders(403, branch=302)),
+    ("selfcheck.pillar", "GET", "/selfcheck/{D}/leadership", None, own_object(readers=403)),
+    ("selfcheck.pillar", "POST", "/selfcheck/{D}/leadership", {"L01": "3", "go": "stay"}, own_object(302, 403)),
+    (
+        "selfcheck.autosave",
+        "POST",
+        "/selfcheck/{D}/autosave",
+        {"json": {"answers": {"L01": "4"}}},
+        own_object(200, 409, anon=401),
+    ),
+    ("selfcheck.review", "GET", "/selfcheck/{D}/review", None, own_object(readers=403)),
+    ("selfcheck.submit", "POST", "/selfcheck/{D}/submit", None, own_object(302, 403)),  # b1: back to review
+    ("results.result", "GET", "/results/{S}", None, own_object()),
+    ("results.result", "GET", "/results/{D}", None, own_object()),
+    (
+        "results.reopen",
+        "POST",
+        "/results/{S}/reopen",
+        {"reason": "x"},
+        own_object(403, 403) | {"leader": None, "gleader": None, "admin": None},
+    ),  # allowed: tested in test_selfcheck
+    ("results.overview", "GET", "/overview", None, leaders(200)),
+    ("reports.diagnostic_pdf", "GET", "/reports/{S}.pdf?lang=zh", None, own_object()),
+    ("comparison.compare", "GET", "/compare", None, leaders(200)),
+    ("comparison.export_csv", "GET", "/compare/export.csv", None, leaders(200)),
+    ("comparison.export_xlsx", "GET", "/compare/export.xlsx", None, leaders(200)),
+    ("comparison.report_pdf", "GET", "/compare/report.pdf", None, leaders(200)),
+    ("jobs.start", "POST", "/jobs", {"kind": "reports_zip", "year": str(THIS_YEAR)}, leaders(302)),
+    ("jobs.show", "GET", "/jobs/{J}", None, by(404, anon=302, leader=200)),
+    ("jobs.status", "GET", "/jobs/{J}.json", None, by(404, anon=302, leader=200)),
+    ("jobs.download", "GET", "/jobs/{J}/download", None, by(404, anon=302, leader=200)),
+    ("admin.audit_log", "GET", "/admin/audit", None, by(403, anon=302, admin=200)),
+    ("account.tokens", "GET", "/account/tokens", None, by(200, anon=302)),
+    ("account.create_token", "POST", "/account/tokens", {"name": "x"}, by(200, anon=302)),
+    ("account.revoke", "POST", "/account/tokens/{T}/revoke", None, by(404, anon=302, b1=302)),
+]
+
+API = [
+    ("api.openapi", "GET", "/api/v1/openapi.json", None, by(200)),
+    ("api.me", "GET", "/api/v1/me", None, by(200, anon=401)),
+    ("api.cycles", "GET", "/api/v1/cycles", None, by(200, anon=401)),
+    ("api.questionnaire", "GET", f"/api/v1/cycles/{THIS_YEAR}/questionnaire", None, by(200, anon=401)),
+    ("api.organisations", "GET", "/api/v1/organisations", None, by(200, anon=401)),
+    ("api.selfchecks", "GET", "/api/v1/selfchecks", None, by(200, anon=401)),
+    (
+        "api.start_selfcheck",
+        "POST",
+        "/api/v1/selfchecks",
+        {"json": {"year": THIS_YEAR}},
+        leaders(403, branch=200, anon=401) | {"b2": 201, "x1": 201},
+    ),
+    ("api.selfcheck", "GET", "/api/v1/selfchecks/{D}", None, own_object(anon=401)),
+    (
+        "api.save_answers",
+        "PATCH",
+        "/api/v1/selfchecks/{D}/answers",
+        {"json": {"answers": {"L01": 2}}},
+        own_object(200, 403, anon=401),
+    ),
+    (
+        "api.save_answers",
+        "POST",
+        "/api/v1/selfchecks/{D}/answers",
+        {"json": {"answers": {"L03": 2}}},
+        own_object(200, 403, anon=401),
+    ),
+    ("api.submit", "POST", "/api/v1/selfchecks/{D}/submit", None, own_object(422, 403, anon=401)),
+    ("api.result", "GET", "/api/v1/selfchecks/{S}/result", None, own_object(anon=401)),
+    ("api.report", "GET", "/api/v1/selfchecks/{S}/report.pdf?lang=en", None, own_object(anon=401)),
+    ("api.unknown", "GET", "/api/v1/nothing-here", None, by(404, anon=401)),
+]
+
+
+@pytest.fixture
+def objects(app, world):
+    last_year = submitted_selfcheck(app, "B1", THIS_YEAR - 1)
+    client = app.test_client()
+    login(client, "b1")
+    draft = int(client.post("/selfcheck/start").location.split("/")[2])
+    client = app.test_client()
+    login(client, "leader")
+    job = client.post("/jobs", data={"kind": "reports_zip", "year": str(THIS_YEAR - 1)}).location.rsplit("/", 1)[1]
+    while client.get(f"/jobs/{job}.json").json["status"] not in ("done", "failed"):
+        pass
+    with app.app_context():
+        tokens = {}
+        for username in USERS[1:]:
+            user = db.session.scalar(db.select(User).where(User.username == username))
+            record, tokens[username] = issue_token(user, "test")
+            if username == "b1":
+                token_id = record.id
+        db.session.commit()
+    return {"D": draft, "S": last_year, "J": job, "T": token_id}, tokens
+
+
+def call(app, user, method, path, body, tokens, api):
+    client = app.test_client()
+    headers = {}
+    if api and user != "anon":
+        headers["Authorization"] = f"Bearer {tokens[user]}"
+    elif user != "anon":
+        login(client, user)
+    kwargs = {"headers": headers}
+    if isinstance(body, dict) and "json" in body:
+        kwargs["json"] = body["json"]
+    elif body:
+        kwargs["data"] = body
+    response = client.open(path, method=method, **kwargs)
+    response.close()
+    return response.status_code
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "method", "path", "body", "expected"),
+    PAGES + API,
+    ids=lambda v: v if isinstance(v, str) and v.startswith("/") else None,
+)
+def test_every_route_for_every_user(app, objects, endpoint, method, path, body, expected):
+    ids, tokens = objects
+    url = path.format(**ids)
+    got = {}
+    for user in USERS:
+        if expected[user] is None:
+            continue
+        got[user] = call(app, user, method, url, body, tokens, api=path.startswith("/api/"))
+    assert got == {u: s for u, s in expected.items() if s is not None}
+
+
+def test_the_table_covers_every_route(app):
+    covered = {(endpoint, method) for endpoint, method, *_ in PAGES + API}
+    missing = [
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+        if (rule.endpoint, method) not in covered and rule.endpoint != "api.unknown"
+    ]
+    assert missing == []
