@@ -309,7 +309,7 @@ def test_messages_already_in_the_catalog_come_in_chinese(app, client, draft):
     """The new API messages are translated when the catalogs are updated (test_i18n checks they all are)."""
     api = Api(client, make_token(app, "b1"), "zh")
     invalid = api.patch(f"/selfchecks/{draft}/answers", json={"answers": {"L06": "maybe"}}).json["error"]
-    assert invalid["message"] == "部分答案需要更正;其余答案已保存。"
+    assert invalid["message"] == "部分答案需要更正；其余答案已保存。"
     assert invalid["fields"]["L06"] == "请选择“是”或“否”。"
     incomplete = api.post(f"/selfchecks/{draft}/submit").json["error"]
     assert incomplete["message"].startswith("提交前请回答全部题目")
@@ -410,7 +410,7 @@ def test_the_token_page_shows_a_new_token_once_and_revokes(app, client, world):
         assert record.last_used_at is not None
     assert client.post(f"/account/tokens/{token_id}/revoke").status_code == 302
     assert_error(Api(app.test_client(), token).get("/me"), 401, "token_revoked")
-    assert "Revoked" in client.get("/account/tokens").get_data(as_text=True)
+    assert "Revoked" in client.get("/account/tokens", headers={"Accept-Language": "en"}).get_data(as_text=True)
 
 
 def test_the_token_page_checks_its_input_and_owner(app, client, world):

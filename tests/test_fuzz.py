@@ -47,7 +47,10 @@ def branch_client(app, world):
 def test_pillar_form_never_fails(branch_client, form):
     client, url = branch_client
     response = client.post(url, data=form)
-    assert response.status_code in (200, 302, 409, 422)
+    if any("\x00" in v for v in form.values()):
+        assert response.status_code == 400  # NUL bytes are refused before anything is read or written
+    else:
+        assert response.status_code in (200, 302, 409, 422)
 
 
 @FUZZ
@@ -65,7 +68,10 @@ def test_autosave_never_fails(branch_client, body, answers):
 @given(username=st.text(max_size=100), password=st.text(max_size=300), nxt=st.text(max_size=50))
 def test_login_never_fails(app, world, username, password, nxt):
     response = app.test_client().post("/login", data={"username": username, "password": password, "next": nxt})
-    assert response.status_code in (200, 302, 429)
+    if "\x00" in username + password + nxt:
+        assert response.status_code == 400
+    else:
+        assert response.status_code in (200, 302, 429)
 
 
 @FUZZ
