@@ -1,12 +1,11 @@
 """Both languages complete, chosen by the user or else the browser, formatted by Babel."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
+from app.cli import extract_messages
 from app.extensions import db
 from app.models import User
 from tests.conftest import THIS_YEAR, login
@@ -19,26 +18,7 @@ LANGUAGES = ("zh", "en")
 def extracted(tmp_path_factory):
     """The messages the code uses now, extracted afresh."""
     pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "babel.messages.frontend",
-            "extract",
-            "-F",
-            "babel.cfg",
-            "-k",
-            "_l",
-            "--no-location",
-            "-o",
-            str(pot),
-            "app",
-            "forms",
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+    extract_messages(pot)
     with pot.open("rb") as f:
         return read_po(f)
 
