@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import Flask, abort, current_app, request, session
 from flask_login import login_user, logout_user
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from . import audit
 from .database import write_transaction
@@ -72,11 +72,15 @@ def load_user(user_id: str) -> User | None:
     sid = session.get("sid")
     if not sid or not user_id.isdigit():
         return None
-    return db.session.scalar(
-        select(User)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(User.id == int(user_id), LoginSession.id == sid, LoginSession.ended_at.is_(None))
-    )
+    return db.session.scalar(LIVE_SESSION_USER, {"user_id": int(user_id), "sid": sid})
+
+
+# built once: every request of a logged-in user runs it
+LIVE_SESSION_USER = (
+    select(User)
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .where(User.id == bindparam("user_id"), LoginSession.id == bindparam("sid"), LoginSession.ended_at.is_(None))
+)
 
 
 def refuse_nul_bytes():

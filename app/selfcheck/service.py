@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.assessment.questionnaire import AnswerError, Questionnaire, get_questionnaire
@@ -32,11 +32,14 @@ def questionnaire_of(selfcheck: SelfCheck) -> Questionnaire:
     return get_questionnaire(selfcheck.cycle.questionnaire_version)
 
 
+ANSWERS = select(Answer.item_id, Answer.value).where(
+    Answer.selfcheck_id == bindparam("selfcheck_id"), Answer.value != "null"
+)
+
+
 def typed_answers(selfcheck: SelfCheck) -> dict:
     """Item id → typed value of every answered item, read in one query."""
-    rows = db.session.execute(
-        select(Answer.item_id, Answer.value).where(Answer.selfcheck_id == selfcheck.id, Answer.value != "null")
-    )
+    rows = db.session.execute(ANSWERS, {"selfcheck_id": selfcheck.id})
     return {item_id: json.loads(value) for item_id, value in rows}
 
 
@@ -119,6 +122,20 @@ def _upsert(ordered: bool):
     return stmt
 
 
+# The statements of a save, built once: autosave runs them hundreds of times a second.
+CURRENT_ANSWERS = (
+    select(Answer.item_id, Answer.value, Answer.seq, Answer.updated_at, User.name)
+    .outerjoin(User, User.id == Answer.updated_by_id)
+    .where(Answer.selfcheck_id == bindparam("selfcheck_id"), Answer.item_id.in_(bindparam("items", expanding=True)))
+)
+NEXT_REVISION = (
+    update(SelfCheck)
+    .where(SelfCheck.id == bindparam("selfcheck_id"), SelfCheck.status == DRAFT)
+    .values(revision=SelfCheck.revision + 1, updated_at=bindparam("now"))
+)
+ANSWERED = select(func.count()).where(Answer.selfcheck_id == bindparam("selfcheck_id"), Answer.value != "null")
+
+
 def save_answers(
     selfcheck: SelfCheck,
     raw: dict,
@@ -152,11 +169,7 @@ def save_answers(
     with write_transaction():
         stale, conflicts = [], {}
         if values and (seq is not None or base):
-            current = db.session.execute(
-                select(Answer.item_id, Answer.value, Answer.seq, Answer.updated_at, User.name)
-                .outerjoin(User, User.id == Answer.updated_by_id)
-                .where(Answer.selfcheck_id == selfcheck_id, Answer.item_id.in_(values))
-            ).all()
+            current = db.session.execute(CURRENT_ANSWERS, {"selfcheck_id": selfcheck_id, "items": list(values)}).all()
             for item_id, stored, stored_seq, at, by in current:
                 if seq is not None and stored_seq is not None and stored_seq >= seq:
                     stale.append(item_id)
@@ -182,18 +195,12 @@ def save_answers(
         ]
         if rows:
             # the guard of the whole save: still a draft now that the write lock is held
-            still_draft = db.session.execute(
-                update(SelfCheck)
-                .where(SelfCheck.id == selfcheck_id, SelfCheck.status == DRAFT)
-                .values(revision=SelfCheck.revision + 1, updated_at=now)
-            ).rowcount
+            still_draft = db.session.execute(NEXT_REVISION, {"selfcheck_id": selfcheck_id, "now": now}).rowcount
             if not still_draft:
                 db.session.rollback()
                 raise NotEditable()
             db.session.execute(_upsert(ordered=seq is not None), rows)
-        answered = db.session.scalar(
-            select(func.count()).where(Answer.selfcheck_id == selfcheck_id, Answer.value != "null")
-        )
+        answered = db.session.scalar(ANSWERED, {"selfcheck_id": selfcheck_id})
         db.session.commit()
     return SaveOutcome(sorted(values), errors, sorted(stale), answered, conflicts)
 
