@@ -49,9 +49,9 @@ def home():
             )
         )
     if selfcheck:
-        result = service.result_of(selfcheck)
-        progress = answered_count(result), total_count(result)
-        resume = next((p.pillar.id for p in result.pillars if p.missing), result.pillars[-1].pillar.id)
+        progress = service.progress_of(service.questionnaire_of(selfcheck), service.typed_answers(selfcheck))
+        unfinished = [pid for pid, (done, items) in progress.per_pillar.items() if done < items]
+        resume = unfinished[0] if unfinished else list(progress.per_pillar)[-1]
         previous = service.previous_selfcheck(selfcheck)
     elif cycle:
         previous = db.session.scalar(
@@ -68,14 +68,6 @@ def home():
     return render_template(
         "selfcheck/home.html", cycle=cycle, selfcheck=selfcheck, previous=previous, progress=progress, resume=resume
     )
-
-
-def answered_count(result) -> int:
-    return sum(1 for p in result.pillars for r in p.items if r.answered)
-
-
-def total_count(result) -> int:
-    return sum(len(p.items) for p in result.pillars)
 
 
 @bp.route("/start", methods=["POST"])
@@ -132,7 +124,8 @@ def pillar(selfcheck_id: int, pillar_id: str):
         bases = stringify(answers)
         form = form_class(data=bases)
         status = 200
-    result = service.result_of(selfcheck, answers)
+    if answers is None:
+        answers = service.typed_answers(selfcheck)
     return (
         render_template(
             "selfcheck/pillar.html",
@@ -141,9 +134,7 @@ def pillar(selfcheck_id: int, pillar_id: str):
             pillar=questionnaire.pillar(pillar_id),
             form=form,
             items_html=render_items(questionnaire, pillar_id, form, bases, conflicts),
-            result=result,
-            answered=answered_count(result),
-            total=total_count(result),
+            progress=service.progress_of(questionnaire, answers),
         ),
         status,
     )
@@ -251,13 +242,13 @@ def autosave(selfcheck_id: int):
 def review(selfcheck_id: int):
     selfcheck = get_selfcheck_or_404(current_user, selfcheck_id)
     editable_or_403(selfcheck)
-    result = service.result_of(selfcheck)
+    answers = service.typed_answers(selfcheck)
+    result = service.result_of(selfcheck, answers)
     return render_template(
         "selfcheck/review.html",
         selfcheck=selfcheck,
         result=result,
-        answered=answered_count(result),
-        total=total_count(result),
+        progress=service.progress_of(result.questionnaire, answers),
     )
 
 

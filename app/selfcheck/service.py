@@ -48,6 +48,19 @@ def result_of(selfcheck: SelfCheck, answers: dict | None = None) -> Result:
     return score_selfcheck(questionnaire_of(selfcheck), typed_answers(selfcheck) if answers is None else answers)
 
 
+@dataclass(frozen=True)
+class Progress:
+    per_pillar: dict  # pillar id → (answered, items)
+    answered: int
+    total: int
+
+
+def progress_of(questionnaire: Questionnaire, answers: dict) -> Progress:
+    """How many items are answered, per pillar and in all (no scoring needed)."""
+    per_pillar = {p.id: (sum(1 for i in p.items if i.id in answers), len(p.items)) for p in questionnaire.pillars}
+    return Progress(per_pillar, sum(a for a, _ in per_pillar.values()), sum(n for _, n in per_pillar.values()))
+
+
 def previous_selfcheck(selfcheck: SelfCheck) -> SelfCheck | None:
     """The same branch's submitted self-check of the latest earlier cycle."""
     return db.session.scalar(
