@@ -440,3 +440,20 @@ def test_the_report_shows_where_the_branch_stands_among_its_peers_without_naming
     assert squash("50 (Q3)") in text
     for other in ("B1 党组织", "B2 党组织"):
         assert squash(other) not in text
+
+
+def test_text_a_user_typed_is_set_literally_not_as_markup(app, client, world):
+    from app.models import Cycle, Organisation
+    from app.selfcheck import service as selfchecks
+
+    typed = '<b>bold</b> & <font color="red">x</font> <para>'
+    with app.app_context():
+        org = db.session.scalar(db.select(Organisation).where(Organisation.code == "B1"))
+        cycle = db.session.scalar(db.select(Cycle).where(Cycle.year == THIS_YEAR))
+        selfcheck = selfchecks.start_selfcheck(org, cycle)
+        text_items = [i.id for i in Q.items.values() if i.type == "text"]
+        selfchecks.save_answers(selfcheck, {**answers_at(3), **dict.fromkeys(text_items, typed)}, None)
+        selfcheck_id = selfcheck.id
+    login(client, "b1")
+    text = squash(pdf_text(read_pdf(get_pdf(client, selfcheck_id, "en").data)))
+    assert squash(typed) in text
