@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import statistics
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -165,10 +166,28 @@ def test_sort_links_and_aria(client, cohort):
     assert body.index(">B2<") < body.index(">B1<") < body.index(">B3<")
 
 
+def run_job(client, kind, **params):
+    """Start an export as a background job, wait for it; its status and the download's response."""
+    response = client.post("/jobs", data={"kind": kind, **params})
+    assert response.status_code == 302, response.status_code
+    status_url = response.location + ".json"
+    deadline = time.monotonic() + 60
+    while (status := client.get(status_url).json)["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, "the export job did not finish"
+        time.sleep(0.05)
+    if status["status"] != "done":
+        return status, None
+    download = client.get(status["download"])
+    download.get_data()  # buffered, so that the file behind it can be closed
+    download.close()
+    return status, download
+
+
 def test_access(client, cohort):
     login(client, "b1")
-    for url in ("/compare", "/compare/export.csv", "/compare/export.xlsx", "/compare/report.pdf"):
-        assert client.get(url).status_code == 403
+    assert client.get("/compare").status_code == 403
+    for kind in ("export_csv", "export_xlsx", "cohort_pdf"):
+        assert client.post("/jobs", data={"kind": kind}).status_code == 403
     client.post("/logout")
 
     login(client, "gleader")
@@ -180,7 +199,7 @@ def test_access(client, cohort):
     assert client.get("/compare?org=C1").status_code == 404
     assert client.get("/compare?org=X1").status_code == 404
     assert client.get("/compare?org=NOPE").status_code == 404
-    assert client.get("/compare/export.csv?org=C1").status_code == 404
+    assert run_job(client, "export_csv", org="C1")[0]["status"] == "failed"  # outside G1: refused
     assert client.get("/compare?org=G1").status_code == 200
     html = client.get("/compare?pick=B3&pick=B1").get_data(as_text=True)
     assert "B3 党组织" not in html  # a pick outside the subtree is ignored
@@ -208,7 +227,7 @@ def test_cache_follows_the_data(app, world, cohort):
 
 def test_csv_export(client, cohort):
     login(client, "leader")
-    response = client.get(f"/compare/export.csv?year={LAST}&year={THIS_YEAR}")
+    _, response = run_job(client, "export_csv", year=[LAST, THIS_YEAR])
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     header = rows[0]
@@ -226,7 +245,7 @@ def test_csv_export(client, cohort):
 
 def test_xlsx_export_has_a_columns_sheet(client, cohort):
     login(client, "admin")
-    response = client.get(f"/compare/export.xlsx?year={THIS_YEAR}")
+    _, response = run_job(client, "export_xlsx", year=THIS_YEAR)
     book = load_workbook(io.BytesIO(response.data), read_only=True)
     assert book.sheetnames == ["Results", "Columns"]
     results = list(book["Results"].iter_rows(values_only=True))
@@ -244,7 +263,7 @@ def test_xlsx_export_has_a_columns_sheet(client, cohort):
 
 def test_cohort_pdf_is_bilingual(client, cohort):
     login(client, "leader")
-    response = client.get(f"/compare/report.pdf?year={LAST}&year={THIS_YEAR}")
+    _, response = run_job(client, "cohort_pdf", year=[LAST, THIS_YEAR])
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)

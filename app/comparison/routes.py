@@ -2,38 +2,44 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.assessment.questionnaire import get_questionnaire
 
-from .. import audit
 from ..access import can_view_org, subtree_filter, visible_roots
 from ..extensions import db
 from ..models import Cycle, Organisation
-from . import exports, queries, report, service
+from . import queries, service
 
 bp = Blueprint("comparison", __name__, url_prefix="/compare")
 
 FIXED_SORTS = ("code", "name", "overall", "change")
 
 
-def _selection() -> tuple[queries.Selection, Organisation | None]:
-    """The selection of the request's `year` (repeatable) and `org`, within what the user may read."""
-    if current_user.role == "branch":
-        abort(403)
+def selection_for(user, code: str, years: list[int]) -> tuple[queries.Selection, Organisation | None]:
+    """The selection of `years` under the organisation `code` (or all), within what `user` may read.
+
+    Raises LookupError when `code` names nothing `user` may see.
+    """
     org = None
-    code = request.args.get("org", "").strip()
     if code:
         org = db.session.scalar(select(Organisation).where(Organisation.code == code))
-        if org is None or not can_view_org(current_user, org):
-            abort(404)
-    years = request.args.getlist("year", type=int)
-    return queries.make_selection(visible_roots(current_user), org, years), org
+        if org is None or not can_view_org(user, org):
+            raise LookupError(code)
+    return queries.make_selection(visible_roots(user), org, years), org
+
+
+def _selection() -> tuple[queries.Selection, Organisation | None]:
+    """The selection of the request's `year` (repeatable) and `org`."""
+    if current_user.role == "branch":
+        abort(403)
+    try:
+        return selection_for(current_user, request.args.get("org", "").strip(), request.args.getlist("year", type=int))
+    except LookupError:
+        abort(404)
 
 
 def _lang() -> str:
@@ -84,36 +90,3 @@ def compare():
         picks=picks,
         base_args=_query_args(selection, org),
     )
-
-
-def _download(data: bytes, mimetype: str, name: str):
-    audit.record_now("export", current_user, name)
-    response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-@bp.get("/export.csv")
-@login_required
-def export_csv():
-    selection, org = _selection()
-    return _download(exports.csv_bytes(selection), "text/csv; charset=utf-8",
-                     exports.filename(selection, org, "csv"))
-
-
-@bp.get("/export.xlsx")
-@login_required
-def export_xlsx():
-    selection, org = _selection()
-    return _download(exports.xlsx_bytes(selection),
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     exports.filename(selection, org, "xlsx"))
-
-
-@bp.get("/report.pdf")
-@login_required
-def report_pdf():
-    selection, org = _selection()
-    picks = [p for p in request.args.getlist("pick") if p][: service.MAX_PICKS]
-    return _download(report.cohort_pdf(selection, org, picks), "application/pdf",
-                     exports.filename(selection, org, "pdf"))

@@ -46,3 +46,43 @@ def reports_zip(user, params, progress):
         raise JobRefused("no such cycle")
     data = reports.bundle_zip(user, cycle, _mode(params), progress=progress)
     return data, reports.bundle_filename(user, cycle), "application/zip"
+
+
+def _comparison_selection(user, params):
+    from ..comparison.routes import selection_for
+
+    if user.role == "branch":
+        raise JobRefused("branch users have no comparison")
+    try:
+        return selection_for(user, params.get("org", ""), [int(y) for y in params.get("year", [])])
+    except (LookupError, ValueError):
+        raise JobRefused("no such organisation or year") from None
+
+
+@kind("export_csv")
+def export_csv(user, params, progress):
+    """The comparison selection, one row per unit and cycle, as CSV."""
+    from ..comparison import exports
+
+    selection, org = _comparison_selection(user, params)
+    return exports.csv_bytes(selection), exports.filename(selection, org, "csv"), "text/csv; charset=utf-8"
+
+
+@kind("export_xlsx")
+def export_xlsx(user, params, progress):
+    """The same as XLSX, with a sheet describing every column in both languages."""
+    from ..comparison import exports
+
+    selection, org = _comparison_selection(user, params)
+    mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return exports.xlsx_bytes(selection), exports.filename(selection, org, "xlsx"), mimetype
+
+
+@kind("cohort_pdf")
+def cohort_pdf(user, params, progress):
+    """The bilingual cohort comparison report."""
+    from ..comparison import exports, report, service
+
+    selection, org = _comparison_selection(user, params)
+    picks = [p for p in params.get("pick", []) if p][: service.MAX_PICKS]
+    return report.cohort_pdf(selection, org, picks), exports.filename(selection, org, "pdf"), "application/pdf"

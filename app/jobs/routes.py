@@ -12,7 +12,14 @@ from . import kinds  # noqa: F401  (registers the job kinds)
 from .runner import KINDS, enqueue, result_path
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
-STARTABLE = {"reports_zip": ("year", "lang")}
+# kind → its parameters; those in LISTS may repeat
+STARTABLE = {
+    "reports_zip": ("year", "lang"),
+    "export_csv": ("org", "year"),
+    "export_xlsx": ("org", "year"),
+    "cohort_pdf": ("org", "year", "pick"),
+}
+LISTS = {"export_csv": ("year",), "export_xlsx": ("year",), "cohort_pdf": ("year", "pick")}
 
 
 @bp.route("", methods=["POST"])
@@ -21,7 +28,12 @@ def start():
     kind = request.form.get("kind")
     if kind not in STARTABLE or current_user.role == "branch":
         abort(403)
-    params = {key: request.form[key] for key in STARTABLE[kind] if request.form.get(key)}
+    params = {}
+    for key in STARTABLE[kind]:
+        if key in LISTS.get(kind, ()):
+            params[key] = [v for v in request.form.getlist(key) if v][:20]
+        elif request.form.get(key):
+            params[key] = request.form[key][:40]
     if kind == "reports_zip" and not params.get("year", "").isdigit():
         abort(400)
     job = enqueue(kind, params, current_user._get_current_object())

@@ -86,8 +86,13 @@ def test_trainer_opens_the_comparison_page_and_exports_xlsx(make_context):
     units = page.locator("table.units tbody tr")
     expect(units.first).to_be_visible()
 
+    # prepared in the background, then downloaded
+    page.get_by_role("button", name="XLSX", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/jobs/\w+$"))
+    download_link = page.get_by_role("link", name="Download")
+    expect(download_link).to_be_visible(timeout=90_000)
     with page.expect_download() as info:
-        page.get_by_role("link", name="XLSX", exact=True).click()
+        download_link.click()
     download = info.value
     assert download.suggested_filename.endswith(".xlsx")
     book = load_workbook(io.BytesIO(download.path().read_bytes()), read_only=True)
