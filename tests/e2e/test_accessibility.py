@@ -162,6 +162,7 @@ def tab_to(page: Page, wanted, limit: int = 80, key: str = "Tab") -> dict:
 def test_a_pillar_can_be_answered_and_saved_with_the_keyboard_alone(context):
     page = context.new_page()
     page.goto("/login")  # the username field has the focus
+    expect(page.locator("#username")).to_be_focused()  # autofocus lands after the load: wait, or keys are lost
     page.keyboard.type("b08")  # b08 has not started this year's self-check
     page.keyboard.press("Tab")
     page.keyboard.type("demo1234")
