@@ -10,12 +10,18 @@ from datetime import date
 from functools import cache
 
 import pytest
+from hypothesis import settings
 from werkzeug.security import generate_password_hash
 
 from app import create_app
 from app.assessment.questionnaire import available_versions, get_questionnaire
 from app.extensions import db
 from app.models import Cycle, Organisation, User
+
+# In CI, hypothesis draws the same examples every run: a red build always has a reproducible cause.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 PASSWORD = "secret-pass-1"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
