@@ -52,6 +52,11 @@ class Organisation(db.Model):
     def contains(self, other: Organisation) -> bool:
         return other.path.startswith(self.path)
 
+    @property
+    def committee_path(self) -> str:
+        """The path of the Party committee at the root of this organisation's tree ("/CG/")."""
+        return "/" + self.path.strip("/").split("/")[0] + "/"
+
 
 trainer_assignment = Table(
     "trainer_assignment",

@@ -44,7 +44,7 @@ def peer_position(selfcheck: SelfCheck) -> dict[str, PeerPosition]:
     """
     if not selfcheck.submitted or selfcheck.organisation is None:
         return {}
-    committee = "/" + selfcheck.organisation.path.strip("/").split("/")[0] + "/"
+    committee = selfcheck.organisation.committee_path
     scope = (
         SelfCheck.cycle_id == selfcheck.cycle_id,
         SelfCheck.status == SUBMITTED,

@@ -17,11 +17,6 @@ from .document import render_diagnostic_pdf
 from .viewmodel import Peers, ReportViewModel, Subject, build_viewmodel
 
 
-def committee_path(org: Organisation) -> str:
-    """The path of the committee at the root of `org`'s tree: "/CG/" for "/CG/CG-JG/B01/"."""
-    return "/" + org.path.strip("/").split("/")[0] + "/"
-
-
 def peer_averages(selfcheck: SelfCheck) -> Peers:
     """Pillar averages of the submitted branches of the same cycle under the same committee, and
     the branch's own position among them (no other branch named), in SQL."""
@@ -29,7 +24,7 @@ def peer_averages(selfcheck: SelfCheck) -> Peers:
         SelfCheck.cycle_id == selfcheck.cycle_id,
         SelfCheck.status == SUBMITTED,
         Organisation.kind == "branch",
-        Organisation.path.startswith(committee_path(selfcheck.organisation), autoescape=True),
+        Organisation.path.startswith(selfcheck.organisation.committee_path, autoescape=True),
     )
     rows = db.session.execute(
         select(PillarScore.pillar, func.avg(PillarScore.score), func.count(distinct(SelfCheck.id)))

@@ -52,19 +52,8 @@ def home():
         progress = service.progress_of(service.questionnaire_of(selfcheck), service.typed_answers(selfcheck))
         unfinished = [pid for pid, (done, items) in progress.per_pillar.items() if done < items]
         resume = unfinished[0] if unfinished else list(progress.per_pillar)[-1]
-        previous = service.previous_selfcheck(selfcheck)
-    elif cycle:
-        previous = db.session.scalar(
-            select(SelfCheck)
-            .join(Cycle)
-            .where(
-                SelfCheck.organisation_id == current_user.organisation_id,
-                SelfCheck.status == "submitted",
-                Cycle.year < cycle.year,
-            )
-            .order_by(Cycle.year.desc())
-            .limit(1)
-        )
+    if cycle:
+        previous = service.submitted_before(current_user.organisation_id, cycle.year)
     return render_template(
         "selfcheck/home.html", cycle=cycle, selfcheck=selfcheck, previous=previous, progress=progress, resume=resume
     )
@@ -178,25 +167,25 @@ def _cached_item(questionnaire, item, lang: str, value: str, base: str) -> Marku
 
 def conflict_json(conflict: service.Conflict) -> dict:
     return {
-        "theirs": stringify({"v": conflict.theirs}).get("v", ""),
+        "theirs": form_value(conflict.theirs),
         "by": conflict.by or "—",
         "at": format_datetime(conflict.at, "short") if conflict.at else "",
     }
 
 
+def form_value(value) -> str:
+    """A typed answer as the string its form field posts ("" for no answer)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def stringify(answers: dict) -> dict:
-    """Typed answers as the strings the form fields post ("" for no answer)."""
-    out = {}
-    for key, value in answers.items():
-        if value is None:
-            out[key] = ""
-        elif isinstance(value, bool):
-            out[key] = "yes" if value else "no"
-        elif isinstance(value, float) and value.is_integer():
-            out[key] = str(int(value))
-        else:
-            out[key] = str(value)
-    return out
+    return {key: form_value(value) for key, value in answers.items()}
 
 
 @bp.route("/<int:selfcheck_id>/autosave", methods=["POST"])

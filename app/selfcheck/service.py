@@ -63,14 +63,15 @@ def progress_of(questionnaire: Questionnaire, answers: dict) -> Progress:
 
 def previous_selfcheck(selfcheck: SelfCheck) -> SelfCheck | None:
     """The same branch's submitted self-check of the latest earlier cycle."""
+    return submitted_before(selfcheck.organisation_id, selfcheck.cycle.year)
+
+
+def submitted_before(organisation_id: int, year: int) -> SelfCheck | None:
+    """The branch's submitted self-check of the latest cycle before `year`."""
     return db.session.scalar(
         select(SelfCheck)
         .join(Cycle)
-        .where(
-            SelfCheck.organisation_id == selfcheck.organisation_id,
-            SelfCheck.status == SUBMITTED,
-            Cycle.year < selfcheck.cycle.year,
-        )
+        .where(SelfCheck.organisation_id == organisation_id, SelfCheck.status == SUBMITTED, Cycle.year < year)
         .order_by(Cycle.year.desc())
         .limit(1)
     )
