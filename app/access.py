@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import abort
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from .extensions import db
 from .models import Organisation, SelfCheck, User
@@ -23,7 +23,7 @@ def subtree_filter(user: User):
     roots = visible_roots(user)
     if not roots:
         return Organisation.id.is_(None)
-    return or_(*(Organisation.path.startswith(root.path, autoescape=True) for root in roots))
+    return or_(*(Organisation.in_subtree(root.path) for root in roots))
 
 
 def can_view_org(user: User, org: Organisation) -> bool:
@@ -46,9 +46,13 @@ def can_reopen(user: User, selfcheck: SelfCheck) -> bool:
     return selfcheck.submitted and user.role in ("leader", "admin") and can_view_org(user, selfcheck.organisation)
 
 
+# built once: `session.get` builds and keys a new statement on every call, and most pages call this
+SELFCHECK_BY_ID = select(SelfCheck).where(SelfCheck.id == bindparam("id"))
+
+
 def get_selfcheck_or_404(user: User, selfcheck_id: int) -> SelfCheck:
     """The self-check if `user` may read it; 404 otherwise, so ids cannot be probed."""
-    selfcheck = db.session.get(SelfCheck, selfcheck_id)
+    selfcheck = db.session.scalar(SELFCHECK_BY_ID, {"id": selfcheck_id})
     if selfcheck is None:
         abort(404)
     if user.role == "branch":  # the common case, decided without loading the organisation

@@ -18,8 +18,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -56,6 +58,26 @@ class Organisation(db.Model):
     def committee_path(self) -> str:
         """The path of the Party committee at the root of this organisation's tree ("/CG/")."""
         return "/" + self.path.strip("/").split("/")[0] + "/"
+
+    @staticmethod
+    def in_subtree(root_path: str | None = None, *, param: str | None = None):
+        """SQL: the organisation lies in the subtree rooted at `root_path` (itself included).
+
+        The indexed prefix query; LIKE's wildcards in a code ("_", "%") are escaped, so they
+        match only themselves. For a statement built once, name a bound `param` instead and
+        give it the root's path when the statement runs.
+        """
+        return Organisation.path.like(bindparam(param, root_path, type_=_SubtreePattern()), escape="/")
+
+
+class _SubtreePattern(TypeDecorator):
+    """A path bound as the LIKE pattern of its subtree: wildcards escaped with "/", "%" appended."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return value.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
 
 
 trainer_assignment = Table(

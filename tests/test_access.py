@@ -88,3 +88,21 @@ def test_login_only_redirects_to_local_pages(client, world):
         "/login", data={"username": "b1", "password": "secret-pass-1", "next": "https://evil.example/"}
     )
     assert response.location == "/"
+
+
+def test_a_subtree_is_matched_by_its_path_literally(app):
+    """`_` and `%` in an organisation code are characters, not LIKE wildcards."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Organisation
+    from tests.conftest import make_org
+
+    with app.app_context():
+        top = make_org("A_B", "committee")
+        make_org("A_B-1", "branch", top)
+        make_org("A%", "branch", make_org("AXB", "committee"))
+        db.session.commit()
+        statement = select(Organisation.code).where(Organisation.in_subtree(param="prefix")).order_by(Organisation.code)
+        assert db.session.scalars(statement, {"prefix": "/A_B/"}).all() == ["A_B", "A_B-1"]
+        assert db.session.scalars(statement, {"prefix": "/AXB/"}).all() == ["A%", "AXB"]

@@ -187,7 +187,7 @@ def organisations():
         query = query.where(Organisation.id == user.organisation_id)
     root = request.args.get("root")
     if root:
-        query = query.where(Organisation.path.startswith(visible_org(user, root).path, autoescape=True))
+        query = query.where(Organisation.in_subtree(visible_org(user, root).path))
     kind = request.args.get("kind")
     if kind:
         if kind not in ORG_KINDS:
@@ -218,7 +218,7 @@ def selfchecks():
         query = query.where(Cycle.year == year)
     code = request.args.get("org")
     if code:
-        query = query.where(Organisation.path.startswith(visible_org(user, code).path, autoescape=True))
+        query = query.where(Organisation.in_subtree(visible_org(user, code).path))
     rows = db.session.scalars(query.order_by(Cycle.year.desc(), Organisation.path))
     return jsonify(selfchecks=[present.selfcheck_summary(sc) for sc in rows])
 
@@ -310,9 +310,7 @@ def save_answers(selfcheck_id: int):
             **body,
         )
     if fields:
-        raise ApiError(
-            422, "invalid_answers", _("Some answers need correcting; the others are saved."), fields, **body
-        )
+        raise ApiError(422, "invalid_answers", _("Some answers need correcting; the others are saved."), fields, **body)
     return jsonify(body)
 
 
