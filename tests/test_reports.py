@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfReader
 from reportlab import rl_config
 from reportlab.graphics import renderSVG
+from reportlab.platypus import Paragraph
 
 from app import create_app
 from app.assessment.questionnaire import get_questionnaire
@@ -20,6 +21,7 @@ from app.extensions import db
 from app.models import Cycle, Organisation, SelfCheck
 from app.reports import service
 from app.reports.charts import ChartSeries, radar_chart
+from app.reports.components import Para
 from app.reports.document import render_diagnostic_pdf
 from app.reports.fonts import DEFAULT_FONT_PATH, ReportFontMissing, report_font
 from app.reports.template import (
@@ -191,6 +193,45 @@ def test_rendering_is_deterministic(app, reports):
     first = render_diagnostic_pdf(vm, "default", "bilingual")
     assert render_diagnostic_pdf(vm2, "default", "bilingual") == first
     assert render_diagnostic_pdf(vm, "default", "zh") != first
+
+
+def test_line_breaks_kept_from_earlier_reports_set_the_same_pages(app, reports, monkeypatch):
+    """The line breaks of a paragraph are kept per process: a report set from kept breaks is,
+    byte for byte, the report ReportLab sets breaking every line itself, in every language mode."""
+    with app.app_context():
+        vm = service.viewmodel_for(db.session.get(SelfCheck, reports["B1"]))
+    for lang in ("bilingual", "zh", "en"):
+        with monkeypatch.context() as m:
+            m.setattr(Para, "wrap", Paragraph.wrap)
+            plain = render_diagnostic_pdf(vm, "default", lang)
+        Para._breaks.clear()
+        assert render_diagnostic_pdf(vm, "default", lang) == plain  # breaks worked out and kept
+        assert len(Para._breaks) > 100
+        assert render_diagnostic_pdf(vm, "default", lang) == plain  # every break from the cache
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs pdftoppm (make system installs poppler-utils)")
+@pytest.mark.parametrize("lang", ["bilingual", "en"])
+def test_plain_paragraphs_drawn_directly_look_exactly_as_reportlab_draws_them(
+    app, reports, tmp_path, monkeypatch, lang
+):
+    """Para draws plain paragraphs straight onto the canvas; every page, rasterised, is pixel for
+    pixel the page ReportLab's own paragraph drawing gives."""
+    with app.app_context():
+        vm = service.viewmodel_for(db.session.get(SelfCheck, reports["B1"]))
+
+    def pages(name: str, data: bytes) -> list[bytes]:
+        (tmp_path / f"{name}.pdf").write_bytes(data)
+        subprocess.run(
+            ["pdftoppm", "-r", "100", "-gray", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)], check=True
+        )
+        return [path.read_bytes() for path in sorted(tmp_path.glob(f"{name}-*.pgm"))]
+
+    direct = pages("direct", render_diagnostic_pdf(vm, "default", lang))
+    monkeypatch.setattr(Para, "drawOn", Paragraph.drawOn)
+    reportlab = pages("reportlab", render_diagnostic_pdf(vm, "default", lang))
+    assert len(direct) == len(reportlab) >= 8
+    assert direct == reportlab
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs pdftoppm (make system installs poppler-utils)")

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from reportlab.lib.colors import Color
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus.paragraph import _centerDrawParaLine, _leftDrawParaLine
 from reportlab.platypus.paraparser import ParaFrag
 
 from app.assessment.questionnaire import Text
@@ -25,21 +26,72 @@ Content = Text | str
 
 
 class Para(Paragraph):
-    """A Paragraph that remembers its line breaks for the last width it was wrapped to.
+    """A Paragraph whose line breaks are worked out once per process for each text, style and width.
 
-    Tables wrap each cell to measure the rows, again to draw it, and again whenever they
-    split across pages; breaking lines (per glyph, for Chinese) is the costliest step of
-    a report, so it is done once per width.
+    Breaking lines (per glyph, for Chinese) is the costliest step of setting a paragraph,
+    and it depends on nothing but the text, the style and the width. Most of a report is
+    questionnaire text that every report sets again in the same styles and columns, and
+    tables wrap each cell several times (to measure the rows, to draw, to split across
+    pages), so the breaks are kept and shared. Pieces of a paragraph split across pages
+    (made by ReportLab without a source text) are wrapped as usual.
     """
 
-    _wrapped: tuple[float, tuple[float, float]] | None = None
+    _breaks: dict[tuple, tuple] = {}
+    MAX_BREAKS = 4_000  # about 3 KB each; the questionnaire texts of all three modes take some 3,000
+
+    def __init__(self, text: str, style: ParagraphStyle, frags=None, **kwargs):
+        super().__init__(text, style, frags=frags, **kwargs)
+        self._source = text
 
     def wrap(self, availWidth, availHeight):  # noqa: N803 (ReportLab's names)
-        if self._wrapped is not None and self._wrapped[0] == availWidth and "blPara" in self.__dict__:
-            return self._wrapped[1]
-        size = super().wrap(availWidth, availHeight)
-        self._wrapped = (availWidth, size)
-        return size
+        source = getattr(self, "_source", None)
+        if source is None:
+            return super().wrap(availWidth, availHeight)
+        key = (self.style, source, availWidth)
+        known = self._breaks.get(key)
+        if known is None:
+            super().wrap(availWidth, availHeight)
+            if len(self._breaks) >= self.MAX_BREAKS:
+                self._breaks.clear()
+            known = self._breaks[key] = (self.blPara, self._wrapWidths, self.width, self.height)
+        else:
+            self.blPara, self._wrapWidths, self.width, self.height = known
+        return self.width, self.height
+
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 (ReportLab's name)
+        """Draw a plain paragraph (one style, left or centred) straight onto the canvas.
+
+        ReportLab draws a paragraph inside two nested graphics states (the flowable's, moved
+        to its place, and the paragraph's own); a report draws some five hundred paragraphs,
+        and this takes a tenth off its rendering time. The lines are set by ReportLab's own
+        line functions, so the text lands exactly where ReportLab puts it. Anything else
+        (markup with several styles, bullets, backgrounds, links) takes ReportLab's path.
+        """
+        lines, style = self.__dict__.get("blPara"), self.style
+        draw_line = _LINE_DRAWERS.get(style.alignment)
+        if (
+            lines is None
+            or lines.kind != 0
+            or draw_line is None
+            or self.bulletText
+            or style.backColor
+            or style.borderWidth
+            or style.firstLineIndent
+            or getattr(lines, "us_lines", None)
+            or getattr(lines, "link", None)
+        ):
+            return super().drawOn(canvas, x, y, _sW)
+        canvas.saveState()
+        canvas.setFillColor(lines.textColor)
+        text = canvas.beginText(self._hAlignAdjust(x, _sW) + style.leftIndent, y + self.height - lines.fontSize)
+        text.setFont(lines.fontName, lines.fontSize, style.leading)
+        for extra_space, words in lines.lines:
+            draw_line(text, 0, extra_space, words)
+        canvas.drawText(text)
+        canvas.restoreState()
+
+
+_LINE_DRAWERS = {TA_LEFT: _leftDrawParaLine, TA_CENTER: _centerDrawParaLine}
 
 
 def has_cjk(text: str) -> bool:
@@ -84,7 +136,7 @@ class Styles:
                         spaceBefore=0 if secondary else before,
                         spaceAfter=after if not secondary or kind in ("body", "small") else 0,
                         wordWrap="CJK" if cjk else None,
-                        keepWithNext=1 if kind in ("h1", "h2") else 0,
+                        keepWithNext=0,
                         alignment=TA_LEFT,
                         allowWidows=0,
                     )
@@ -111,7 +163,7 @@ class Styles:
         report is plain text: the parser runs once per style, on a sample, and its
         fragment is copied with the real text. (Whitespace is collapsed as the parser would.)
         """
-        key = (style.fontName, style.fontSize, style.textColor.hexval(), style.textTransform)
+        key = (style.fontName, style.fontSize, style.textColor, style.textTransform)
         proto = self._fragments.get(key)
         if proto is None:
             proto = self._fragments.setdefault(key, Paragraph("x", style).frags[0])
@@ -174,7 +226,7 @@ class Components:
         label = self.inline(text)
         if number:
             label = f"{number}  {label}"
-        return [self._para(label, kind)]
+        return [CondPageBreak(120 if level == 1 else 60), self._para(label, kind)]
 
     def cell(self, text: Content, kind: str = "table", *, align=None) -> list[Paragraph] | Paragraph:
         """A table cell: one paragraph, or the Chinese above the English in muted type."""

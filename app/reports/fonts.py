@@ -7,6 +7,7 @@ character can fall into a font without its glyph. ReportLab embeds it as a subse
 
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 
@@ -47,7 +48,12 @@ def register_font(path: str = DEFAULT_FONT_PATH) -> str:
         if path not in _registered:
             name = "ReportCJK" if not _registered else f"ReportCJK{len(_registered)}"
             # subfontIndex 0 of the TTC is the proportional face (1 is the monospaced one).
-            pdfmetrics.registerFont(TTFont(name, path, subfontIndex=0))
+            font = TTFont(name, path, subfontIndex=0)
+            # Every subset ReportLab embeds copies the tables it needs out of the font file,
+            # the glyph table (megabytes for a CJK font) among them, a few times per report.
+            # The tables never change: each is copied once per process.
+            font.face.get_table = functools.cache(font.face.get_table)
+            pdfmetrics.registerFont(font)
             # One face for every style, so <b> or <i> markup can never switch to a font without CJK glyphs.
             for bold in (0, 1):
                 for italic in (0, 1):

@@ -6,12 +6,12 @@ import zipfile
 from io import BytesIO
 
 from flask import current_app
-from sqlalchemy import distinct, func, select
+from sqlalchemy import select
 
 from ..access import subtree_filter
-from ..comparison.peers import peer_position
+from ..comparison.peers import peer_position, pillar_averages
 from ..extensions import db
-from ..models import SUBMITTED, Cycle, Organisation, PillarScore, SelfCheck, User
+from ..models import SUBMITTED, Cycle, Organisation, SelfCheck, User
 from ..selfcheck.service import previous_selfcheck, result_of
 from .document import render_diagnostic_pdf
 from .viewmodel import Peers, ReportViewModel, Subject, build_viewmodel
@@ -20,21 +20,9 @@ from .viewmodel import Peers, ReportViewModel, Subject, build_viewmodel
 def peer_averages(selfcheck: SelfCheck) -> Peers:
     """Pillar averages of the submitted branches of the same cycle under the same committee, and
     the branch's own position among them (no other branch named), in SQL."""
-    in_group = (
-        SelfCheck.cycle_id == selfcheck.cycle_id,
-        SelfCheck.status == SUBMITTED,
-        Organisation.kind == "branch",
-        Organisation.path.startswith(selfcheck.organisation.committee_path, autoescape=True),
-    )
-    rows = db.session.execute(
-        select(PillarScore.pillar, func.avg(PillarScore.score), func.count(distinct(SelfCheck.id)))
-        .join(SelfCheck, PillarScore.selfcheck_id == SelfCheck.id)
-        .join(Organisation, SelfCheck.organisation_id == Organisation.id)
-        .where(*in_group)
-        .group_by(PillarScore.pillar)
-    ).all()
+    averages, count = pillar_averages(selfcheck)
     positions = {measure: (p.percentile, p.quartile) for measure, p in peer_position(selfcheck).items()}
-    return Peers({pillar: float(avg) for pillar, avg, _ in rows}, max((n for *_, n in rows), default=0), positions)
+    return Peers(averages, count, positions)
 
 
 def subject_of(selfcheck: SelfCheck) -> Subject:

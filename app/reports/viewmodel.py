@@ -12,8 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from flask_babel import force_locale, format_date
-from flask_babel import gettext as _
+from flask_babel import force_locale, format_date, get_translations
 
 from app.assessment.questionnaire import Item, Level, Questionnaire, Text
 from app.assessment.scoring import ItemResult, Result, change_since
@@ -170,19 +169,29 @@ def format_change(value: float | None) -> str | None:
     return f"{value:+.1f}" if round(value, 1) != 0 else "±0.0"
 
 
-def in_both_languages(collect: Callable[[], dict[str, str]]) -> dict[str, Text]:
-    """Run `collect` under each language's locale; its strings as bilingual Texts."""
+def in_both_languages(collect: Callable[[Callable[..., str]], dict[str, str]]) -> dict[str, Text]:
+    """Run `collect(gettext)` under each language's locale; its strings as bilingual Texts.
+
+    `gettext` works as Flask-Babel's but on a catalog looked up once per language, not once
+    per string (a report has some sixty labels, in two languages).
+    """
     results = {}
     for lang in LANGUAGES:
         with force_locale(lang):
-            results[lang] = collect()
+            catalog = get_translations()
+
+            def gettext(text: str, catalog=catalog, **variables) -> str:
+                translated = catalog.ugettext(text)
+                return translated % variables if variables else translated
+
+            results[lang] = collect(gettext)
     return {key: Text(results["zh"][key], results["en"][key]) for key in results["zh"]}
 
 
 def report_labels(subject: Subject, peer_count: int, previous_year: int | None) -> dict[str, Text]:
     """Every fixed label of the report, from the message catalogs."""
 
-    def collect() -> dict[str, str]:
+    def collect(_) -> dict[str, str]:
         return {
             "report_title": _("Diagnostic report"),
             "report_subtitle": _("Annual self-check of %(year)s", year=subject.year),
@@ -265,7 +274,7 @@ def report_labels(subject: Subject, peer_count: int, previous_year: int | None) 
 
 
 def _dates(subject: Subject, today: date | datetime) -> tuple[Text, Text | None]:
-    def collect() -> dict[str, str]:
+    def collect(_) -> dict[str, str]:
         out = {"today": format_date(today, "long")}
         if subject.submitted_at is not None:
             out["submitted"] = format_date(subject.submitted_at, "long")
