@@ -55,8 +55,13 @@ def run(workers: int, env: dict, app) -> tuple[float, list[int]]:
             enqueue("report_pdf", {"selfcheck_id": ids[n % len(ids)], "lang": "bilingual"}, admin)
     started = time.perf_counter()
     procs = [
-        subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"], cwd=ROOT, env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         for _ in range(workers)
     ]
     peaks = [0] * workers
@@ -86,12 +91,22 @@ def main() -> None:
         print(f"queue benchmark skipped: no Redis at {REDIS_URL} ({exc})")
         return
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/queue.db", "SECRET_KEY": "bench",
-               "REDIS_URL": REDIS_URL, "JOBS_DIR": f"{tmp}/jobs"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp}/queue.db",
+            "SECRET_KEY": "bench",
+            "REDIS_URL": REDIS_URL,
+            "JOBS_DIR": f"{tmp}/jobs",
+        }
         os.environ.update({k: env[k] for k in ("DATABASE_URL", "SECRET_KEY", "REDIS_URL", "JOBS_DIR")})
         for command in (["init-db"], ["seed-demo"]):
-            subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *command], cwd=ROOT, env=env,
-                           check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "flask", "--app", "wsgi", *command],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
         from app import create_app
 
         app = create_app()

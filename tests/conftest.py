@@ -16,6 +16,7 @@ from werkzeug.security import generate_password_hash
 from app import create_app
 from app.assessment.questionnaire import available_versions, get_questionnaire
 from app.extensions import db
+from app.jobs.runner import wait_for_running_jobs
 from app.models import Cycle, Organisation, User
 
 # In CI, hypothesis draws the same examples every run: a red build always has a reproducible cause.
@@ -50,6 +51,7 @@ def app(request, tmp_path):
         db.drop_all()
         db.create_all()
     yield app
+    assert wait_for_running_jobs(timeout=120), "an in-process job outlived its test by two minutes"
     with app.app_context():
         db.session.remove()
         db.drop_all()

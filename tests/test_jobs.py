@@ -106,10 +106,21 @@ def test_the_queue_path_with_a_real_worker(app, client, reports):
     job_id = start_zip(client)
     with app.app_context():
         assert db.session.get(Job, job_id).status == "queued"  # waiting for a worker
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": REDIS_URL,
-           "SECRET_KEY": "test-secret", "JOBS_DIR": app.config["JOBS_DIR"]}
-    worker = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": REDIS_URL,
+        "SECRET_KEY": "test-secret",
+        "JOBS_DIR": app.config["JOBS_DIR"],
+    }
+    worker = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert worker.returncode == 0, worker.stderr
     job = wait_for(app, job_id, timeout=10)
     assert job.status == "done", job.error

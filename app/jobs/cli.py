@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 
 import click
@@ -14,7 +15,9 @@ from .runner import QUEUE_NAME, redis_connection
 def _work(max_jobs: int, burst: bool) -> None:
     from rq import Queue, SimpleWorker
 
-    db.engine.dispose(close=False)  # a fresh process takes fresh database connections
+    # A fresh process takes fresh database connections; jobs then run one after another in
+    # this process (SimpleWorker: no fork per job), reusing them.
+    db.engine.dispose(close=False)
     connection = redis_connection()
     queue = Queue(QUEUE_NAME, connection=connection)
     SimpleWorker([queue], connection=connection).work(max_jobs=max_jobs, burst=burst, with_scheduler=False)
@@ -44,6 +47,11 @@ def worker(max_jobs, burst):
     if connection is None:
         raise click.ClickException("REDIS_URL is not set: without a queue, jobs run inside the web process.")
     queue = Queue(QUEUE_NAME, connection=connection)
+    # The children share this process's memory until they write to it. Python's garbage
+    # collector writes to every object it looks at, so without this each child would soon
+    # hold its own copy of the app; frozen, the app's objects are never looked at again.
+    gc.collect()
+    gc.freeze()
     fork = multiprocessing.get_context("fork")
     while True:
         child = fork.Process(target=_work, args=(max_jobs, burst), name="selfcheck-worker")

@@ -1,8 +1,8 @@
 """Queueing and running jobs.
 
 With REDIS_URL set, jobs go to an RQ queue served by `flask --app wsgi worker` processes
-(each job runs in a forked work-horse, so its memory is returned when it ends; a worker
-also exits after --max-jobs to be restarted fresh by its supervisor). Without it, the same
+(each runs its jobs one after another in a forked child that is replaced by a fresh one
+after --max-jobs jobs, so its memory stays bounded). Without it, the same
 job functions run in a small thread pool inside the web process, so the embedded
 default needs nothing more.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -24,6 +24,7 @@ from ..models import Job, User, utcnow
 
 QUEUE_NAME = "selfcheck"
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="job")
+_running: set[Future] = set()  # the in-process jobs not finished yet
 
 # kind → function(user, params, progress) -> (bytes, filename, mimetype); see app/jobs/kinds.py
 KINDS: dict[str, Callable] = {}
@@ -66,8 +67,20 @@ def enqueue(kind_name: str, params: dict, user: User) -> Job:
             run_job, job.id, job_id=job.id, job_timeout=3600, result_ttl=0, failure_ttl=86400
         )
     else:
-        _pool.submit(_run_in_app, current_app._get_current_object(), job.id)
+        future = _pool.submit(_run_in_app, current_app._get_current_object(), job.id)
+        _running.add(future)
+        future.add_done_callback(_running.discard)
     return job
+
+
+def wait_for_running_jobs(timeout: float | None = None) -> bool:
+    """Wait until the in-process jobs started so far have ended; whether they all did.
+
+    The test fixtures call it before they drop the tables a job may still be writing to.
+    (At exit, Python itself waits for the pool's threads.)
+    """
+    _, not_done = wait(list(_running), timeout=timeout)
+    return not not_done
 
 
 def _run_in_app(app: Flask, job_id: str) -> None:
@@ -81,10 +94,6 @@ def run_job(job_id: str) -> None:
     The job reads without locking SQLite and takes the write lock only for its own status,
     so a long batch never holds up anybody's saves.
     """
-    from rq import get_current_job
-
-    if get_current_job() is not None:  # a forked worker must not share its parent's connections
-        db.engine.dispose(close=False)
     with reading_first():
         job = db.session.get(Job, job_id)
         if job is None or job.status != "queued":
