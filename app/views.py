@@ -9,6 +9,7 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from sqlalchemy import text
 
 from .extensions import db
@@ -24,22 +25,38 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
-def request_translations():
-    """The request's catalog, cached in `g` for as long as the locale stays the same
-    (`force_locale` swaps the locale object, which renews the cache)."""
-    babel_ctx = g.get("_flask_babel")
-    locale = getattr(babel_ctx, "babel_locale", None)
-    cached = g.get("_catalog")
+def _request_catalog() -> tuple:
+    """(locale, catalog, "zh" or "en") of the request, cached in `g` for as long as the locale
+    stays the same (`force_locale` swaps the locale object, which renews the cache)."""
+    request_g = g._get_current_object()  # called dozens of times a page: one proxy look-up
+    locale = getattr(getattr(request_g, "_flask_babel", None), "babel_locale", None)
+    cached = getattr(request_g, "_catalog", None)
     if locale is None or cached is None or cached[0] is not locale:
         translations = get_translations()
-        cached = g._catalog = (g._flask_babel.babel_locale, translations, str(get_locale())[:2])
-    return cached[1]
+        cached = request_g._catalog = (request_g._flask_babel.babel_locale, translations, str(get_locale())[:2])
+    return cached
+
+
+def request_translations():
+    """The request's catalog."""
+    return _request_catalog()[1]
 
 
 def current_lang() -> str:
-    """"zh" or "en", for picking a side of the questionnaire's bilingual texts."""
-    request_translations()
-    return g._catalog[2]
+    """The request's language, "zh" or "en", for picking a side of the questionnaire's bilingual texts."""
+    return _request_catalog()[2]
+
+
+def template_gettext(message: str, **variables) -> Markup:
+    """`_()` and `gettext()` in templates, as Jinja's "newstyle" gettext does it: the translation
+    is a format string whose variables are escaped (every template is HTML, autoescaped)."""
+    text = Markup(request_translations().ugettext(message))
+    return text % variables if variables or "%" in text else text  # formatting nothing is slow
+
+
+def template_ngettext(singular: str, plural: str, num: int, **variables) -> Markup:
+    variables.setdefault("num", num)
+    return Markup(request_translations().ungettext(singular, plural, num)) % variables
 
 
 def init_app(app: Flask) -> None:
@@ -88,12 +105,9 @@ def init_app(app: Flask) -> None:
         """Pick the current language of a bilingual questionnaire text."""
         return text(current_lang()) if text is not None else ""
 
-    # A page calls gettext some hundred times; look the catalog up once per request and locale.
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: request_translations().ugettext(s),
-        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
-        newstyle=True,
-    )
+    # A page calls gettext dozens of times: plain functions on the request's catalog, in place of
+    # the i18n extension's `_` alias and the context-passing wrappers of installed callables.
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
 
     @app.template_filter("score")
     def format_score(value):

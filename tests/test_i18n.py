@@ -89,3 +89,16 @@ def test_the_questionnaire_speaks_the_users_language(client, world):
 def test_an_unknown_language_is_ignored(client, world):
     client.post("/language/fr", data={"next": "/login"})
     assert "Log in" in client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_template_gettext_formats_and_escapes_like_jinjas_newstyle(app):
+    render = app.jinja_env.from_string
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert render('{{ _("Log out") }}').render() == "Log out"
+        assert render('{{ _("%(a)s and %(b)s", a="<b>", b=1) }}').render() == "&lt;b&gt; and 1"
+        assert render('{{ _("100%% sure") }}').render() == "100% sure"  # a format string even without variables
+        plural = '{{ ngettext("%(num)d item", "%(num)d items", n) }}'
+        assert render(plural).render(n=1) == "1 item"
+        assert render(plural).render(n=3) == "3 items"
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        assert render('{{ _("Log out") }}').render() == "退出"

@@ -46,6 +46,21 @@ def test_state_changing_forms_need_the_csrf_token(csrf_app, world):
     assert accepted.status_code == 200
 
 
+def test_the_pillar_form_carries_a_token_its_post_accepts(csrf_app, world):
+    client = csrf_app.test_client()
+    client.post("/login", data={"username": "b1", "password": PASSWORD, "csrf_token": csrf_token(client)})
+    start = client.post("/selfcheck/start", data={"csrf_token": csrf_token(client, "/selfcheck/")})
+    page = client.get(start.location).get_data(as_text=True)
+    form = page[page.index('id="selfcheck-form"') :]
+    token = re.search(r'<input type="hidden" name="csrf_token" value="([^"]+)">', form)[1]
+    refused = client.post(start.location, data={"L01": "2", "go": "stay"})  # no token: back to the page
+    assert refused.location == start.location
+    assert 'name="L01" value="2" checked' not in client.get(start.location).get_data(as_text=True)
+    saved = client.post(start.location, data={"L01": "2", "go": "stay", "csrf_token": token})
+    assert saved.location == start.location
+    assert 'name="L01" value="2" checked' in client.get(start.location).get_data(as_text=True)
+
+
 def test_session_cookie_flags(app, world):
     client = app.test_client()
     response = login(client, "b1")

@@ -75,6 +75,19 @@ def test_fill_in_save_leave_come_back_submit(app, client, world):
         )
 
 
+def test_the_page_shows_what_autosave_just_stored(client, world):
+    login(client, "b1")
+    selfcheck_id, first_page = start(client)
+    scale = next(i for i in get_questionnaire(VERSION).pillars[0].items if i.type == "scale")
+    for value in ("2", "5", ""):  # each page after a save shows that save, not an earlier page
+        saved = client.post(f"/selfcheck/{selfcheck_id}/autosave", json={"answers": {scale.id: value}})
+        assert saved.status_code == 200
+        page = client.get(first_page).get_data(as_text=True)
+        checked = re.findall(rf'name="{scale.id}" value="(\d)" checked', page)
+        assert checked == ([value] if value else [])
+        assert f'name="base:{scale.id}" value="{value}"' in page
+
+
 def test_a_validation_error_loses_no_answer(app, client, world):
     login(client, "b1")
     selfcheck_id, first_page = start(client)

@@ -79,11 +79,10 @@ def pillar(selfcheck_id: int, pillar_id: str):
     ids = [p.id for p in questionnaire.pillars]
     if pillar_id not in ids:
         abort(404)
-    form_class = pillar_form_class(questionnaire, pillar_id)
     answers = None  # read once on a GET; a POST reads them again after saving
     conflicts = {}
     if request.method == "POST":
-        form = form_class()
+        form = pillar_form_class(questionnaire, pillar_id)()
         valid = form.validate()  # CSRFProtect has already refused a request without a valid token
         bases = {k[5:]: v for k, v in request.form.items() if k.startswith("base:")}
         outcome = service.save_answers(
@@ -111,7 +110,7 @@ def pillar(selfcheck_id: int, pillar_id: str):
     else:
         answers = service.typed_answers(selfcheck)
         bases = stringify(answers)
-        form = form_class(data=bases)
+        form = None  # a GET shows the stored answers: there is nothing to validate
         status = 200
     if answers is None:
         answers = service.typed_answers(selfcheck)
@@ -121,7 +120,6 @@ def pillar(selfcheck_id: int, pillar_id: str):
             selfcheck=selfcheck,
             questionnaire=questionnaire,
             pillar=questionnaire.pillar(pillar_id),
-            form=form,
             items_html=render_items(questionnaire, pillar_id, form, bases, conflicts),
             progress=service.progress_of(questionnaire, answers),
         ),
@@ -130,7 +128,8 @@ def pillar(selfcheck_id: int, pillar_id: str):
 
 
 def render_items(questionnaire, pillar_id: str, form, bases: dict, conflicts: dict) -> list[Markup]:
-    """The HTML of each item of a pillar page.
+    """The HTML of each item of a pillar page: the stored answers (`bases`) on a GET, where
+    `form` is None, the posted ones with their errors after a POST.
 
     An item without an error or a conflict looks the same whenever it has the same value,
     so its HTML is rendered once per language and value and then reused: the page is
@@ -139,7 +138,8 @@ def render_items(questionnaire, pillar_id: str, form, bases: dict, conflicts: di
     lang = current_lang()
     html = []
     for item in questionnaire.pillar(pillar_id).items:
-        field, base = form[item.id], bases.get(item.id) or ""
+        base = bases.get(item.id) or ""
+        field = form[item.id] if form is not None else SimpleNamespace(data=base, errors=())
         if field.errors or item.id in conflicts:
             html.append(
                 _render_item(

@@ -66,15 +66,22 @@ def previous_selfcheck(selfcheck: SelfCheck) -> SelfCheck | None:
     return submitted_before(selfcheck.organisation_id, selfcheck.cycle.year)
 
 
+SUBMITTED_BEFORE = (
+    select(SelfCheck)
+    .join(Cycle)
+    .where(
+        SelfCheck.organisation_id == bindparam("organisation_id"),
+        SelfCheck.status == SUBMITTED,
+        Cycle.year < bindparam("year"),
+    )
+    .order_by(Cycle.year.desc())
+    .limit(1)
+)
+
+
 def submitted_before(organisation_id: int, year: int) -> SelfCheck | None:
     """The branch's submitted self-check of the latest cycle before `year`."""
-    return db.session.scalar(
-        select(SelfCheck)
-        .join(Cycle)
-        .where(SelfCheck.organisation_id == organisation_id, SelfCheck.status == SUBMITTED, Cycle.year < year)
-        .order_by(Cycle.year.desc())
-        .limit(1)
-    )
+    return db.session.scalar(SUBMITTED_BEFORE, {"organisation_id": organisation_id, "year": year})
 
 
 def start_selfcheck(org: Organisation, cycle: Cycle) -> SelfCheck:
