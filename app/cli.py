@@ -27,8 +27,22 @@ KIND_LABELS = {"committee": "committee", "general_branch": "general branch", "br
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, seed_demo, create_org, create_user, open_cycle, orgs, import_answers, translate,
-                    render_report, export_all, import_all, create_token, export_results, worker):
+    for command in (
+        init_db,
+        seed_demo,
+        create_org,
+        create_user,
+        open_cycle,
+        orgs,
+        import_answers,
+        translate,
+        render_report,
+        export_all,
+        import_all,
+        create_token,
+        export_results,
+        worker,
+    ):
         app.cli.add_command(command)
 
 

@@ -155,6 +155,35 @@ def test_import_reports_every_bad_row_and_writes_nothing(app, runner, world, tmp
     assert answer_count(app) == 0
 
 
+def test_import_csv_with_old_mac_line_ends(app, runner, world, tmp_path):
+    """A bare CR ends a line, as some spreadsheets still save it."""
+    path = tmp_path / "answers.csv"
+    rows = ["branch,year,item,value"] + [f"B2,{THIS_YEAR},{k},{v}" for k, v in list(answers_at(2).items())[:3]]
+    path.write_bytes("\r".join(rows).encode())
+    result = invoke(runner, "import-answers", path)
+    assert result.exit_code == 0, result.output
+    assert answer_count(app) == 3
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "message"),
+    [
+        (f"branch,year,item,value\nB1,{THIS_YEAR},L01,4\nB1,{THIS_YEAR},L02,\x002\n", 3, "invalid value"),
+        (f"branch,year,item,value\nB1,{THIS_YEAR},L01,4\nB1,{THIS_YEAR},L09,{'x' * 200_000}\n", 3, "cannot be read"),
+        (f"branch,year,item,value\nB1,\u00b2{THIS_YEAR},L01,4\n", 2, "is not a year"),
+    ],
+)
+def test_import_csv_names_a_line_it_cannot_read(app, runner, world, tmp_path, content, line, message):
+    path = tmp_path / "answers.csv"
+    path.write_text(content, encoding="utf-8")
+    result = invoke(runner, "import-answers", path)
+    assert result.exit_code != 0
+    assert f"answers.csv:{line}:" in result.output, result.output
+    assert message in result.output, result.output
+    assert "nothing was imported" in result.output
+    assert answer_count(app) == 0
+
+
 def test_import_json_names_the_line_of_a_bad_answer(app, runner, world, tmp_path):
     answers = answers_at(3)
     answers["L02"] = "many"

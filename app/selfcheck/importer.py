@@ -43,17 +43,34 @@ def read_file(path: Path) -> ImportBatch:
 
 def read_csv(text: str) -> ImportBatch:
     batch = ImportBatch()
-    reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None or [f.strip() for f in reader.fieldnames] != ["branch", "year", "item", "value"]:
+    # newline="": a bare CR (an old spreadsheet's line end) ends a line, as the csv module expects
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = reader.fieldnames
+    except csv.Error as exc:
+        batch.errors.append((1, f"not a CSV file the importer can read ({exc})"))
+        return batch
+    if header is None or [f.strip() for f in header] != ["branch", "year", "item", "value"]:
         batch.errors.append((1, "the header must be: branch,year,item,value"))
         return batch
+    try:
+        _read_rows(reader, batch)
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit: the rest cannot be read
+        # the reader counts the lines it has finished; the one it failed on is the next
+        batch.errors.append((reader.line_num + 1, f"this line cannot be read as CSV ({exc})"))
+    if not batch.rows and not batch.errors:
+        batch.errors.append((1, "the file has no answers"))
+    return batch
+
+
+def _read_rows(reader: csv.DictReader, batch: ImportBatch) -> None:
     for row in reader:
         line = reader.line_num
         if None in row or any(v is None for v in row.values()):
             batch.errors.append((line, "expected exactly 4 columns"))
             continue
         branch, year = row["branch"].strip(), row["year"].strip()
-        if not year.isdigit():
+        if not year.isdecimal():
             batch.errors.append((line, f"year {year!r} is not a year"))
             continue
         if batch.branch is None:
@@ -62,9 +79,6 @@ def read_csv(text: str) -> ImportBatch:
             batch.errors.append((line, f"all rows must be for {batch.branch} {batch.year}"))
             continue
         batch.rows.append((line, row["item"].strip(), row["value"]))
-    if not batch.rows and not batch.errors:
-        batch.errors.append((1, "the file has no answers"))
-    return batch
 
 
 def read_json(text: str) -> ImportBatch:
