@@ -51,8 +51,11 @@ def cohort(app, world):
 
 
 def selection(app, codes=None, org=None, years=(LAST, THIS_YEAR)):
-    roots = None if codes is None else [db.session.scalar(db.select(Organisation).where(Organisation.code == c))
-                                        for c in codes]
+    roots = (
+        None
+        if codes is None
+        else [db.session.scalar(db.select(Organisation).where(Organisation.code == c)) for c in codes]
+    )
     org = db.session.scalar(db.select(Organisation).where(Organisation.code == org)) if org else None
     return queries.make_selection(roots, org, years)
 
@@ -162,7 +165,7 @@ def test_sort_links_and_aria(client, cohort):
     login(client, "leader")
     html = client.get("/compare?sort=-overall").get_data(as_text=True)
     assert 'aria-sort="descending"' in html
-    body = html[html.index('class="units"'):]
+    body = html[html.index('class="units"') :]
     assert body.index(">B2<") < body.index(">B1<") < body.index(">B3<")
 
 
@@ -217,8 +220,9 @@ def test_cache_follows_the_data(app, world, cohort):
         sel = selection(app, ["C1"], years=[LAST])
         assert queries.cohort(sel) is queries.cohort(sel)  # the second read comes from the cache
         assert queries.cohort(sel).units(sel.focus) == 3
-        service.reopen(db.session.get(SelfCheck, cohort["B1", LAST]), db.session.get(User, world.users["leader"]),
-                       "a mistake")
+        service.reopen(
+            db.session.get(SelfCheck, cohort["B1", LAST]), db.session.get(User, world.users["leader"]), "a mistake"
+        )
         assert queries.cohort(sel).units(sel.focus) == 2
 
 
@@ -239,8 +243,9 @@ def test_csv_export(client, cohort):
     b2 = data["B2", THIS_YEAR]
     assert float(b2[4]) == pytest.approx(expected(5).score, abs=0.01)
     first_item = scored[0]
-    assert float(b2[header.index(first_item)]) == pytest.approx(Q.items[first_item].score(
-        Q.items[first_item].parse(answers_at(5)[first_item])), abs=0.01)
+    assert float(b2[header.index(first_item)]) == pytest.approx(
+        Q.items[first_item].score(Q.items[first_item].parse(answers_at(5)[first_item])), abs=0.01
+    )
 
 
 def test_xlsx_export_has_a_columns_sheet(client, cohort):
@@ -274,8 +279,9 @@ def test_cohort_pdf_is_bilingual(client, cohort):
 
 def test_cli_export_results(app, runner, cohort, tmp_path):
     out = tmp_path / "results.xlsx"
-    result = runner.invoke(args=["export-results", "--year", str(THIS_YEAR), "--org", "G1", "--format", "xlsx",
-                                 "--output", str(out)])
+    result = runner.invoke(
+        args=["export-results", "--year", str(THIS_YEAR), "--org", "G1", "--format", "xlsx", "--output", str(out)]
+    )
     assert result.exit_code == 0, result.output
     rows = list(load_workbook(out, read_only=True)["Results"].iter_rows(values_only=True))
     assert sorted(r[0] for r in rows[1:]) == ["B1", "B2"]
@@ -292,8 +298,9 @@ def test_cli_export_results(app, runner, cohort, tmp_path):
 
 def test_peer_position_on_a_known_cohort(app, cohort):
     with app.app_context():
-        positions = {code: peer_position(db.session.get(SelfCheck, cohort[code, THIS_YEAR]))
-                     for code in ("B1", "B2", "B3")}
+        positions = {
+            code: peer_position(db.session.get(SelfCheck, cohort[code, THIS_YEAR])) for code in ("B1", "B2", "B3")
+        }
         # overall this year under C1: B3 (level 1) < B1 (level 3) < B2 (level 5)
         assert positions["B3"]["overall"].percentile == pytest.approx(100 * 0.5 / 3, abs=0.1)
         assert positions["B1"]["overall"].percentile == pytest.approx(50.0)
@@ -308,7 +315,7 @@ def test_peer_position_on_a_known_cohort(app, cohort):
 def test_result_page_shows_peer_position_without_names(client, cohort):
     login(client, "b1")
     html = client.get(f"/results/{cohort['B1', THIS_YEAR]}").get_data(as_text=True)
-    section = html[html.index('class="card peers"'):]
+    section = html[html.index('class="card peers"') :]
     section = section[: section.index("</section>")]
     assert "50.0" in section
     for other in ("B2", "B3", "X1"):

@@ -47,8 +47,17 @@ def colour(i: int) -> Color:
 
 
 def _text(drawing: Drawing, x, y, text, style: Style, *, size=None, anchor="start", colour_=None):
-    drawing.add(String(x, y, text, fontName=style.font, fontSize=size or style.font_size,
-                       fillColor=colour_ or style.text, textAnchor=anchor))
+    drawing.add(
+        String(
+            x,
+            y,
+            text,
+            fontName=style.font,
+            fontSize=size or style.font_size,
+            fillColor=colour_ or style.text,
+            textAnchor=anchor,
+        )
+    )
 
 
 def _fit(text: str, style: Style, width: float, size: float | None = None) -> str:
@@ -97,8 +106,15 @@ def _y_axis(drawing: Drawing, left, bottom, right, top, style: Style, unit: str 
     for tick in TICKS:
         y = bottom + (top - bottom) * tick / 100
         drawing.add(Line(left, y, right, y, strokeColor=style.grid, strokeWidth=0.5))
-        _text(drawing, left - 4, y - style.font_size * 0.35, f"{tick}{unit}", style, size=style.font_size * 0.9,
-              anchor="end")
+        _text(
+            drawing,
+            left - 4,
+            y - style.font_size * 0.35,
+            f"{tick}{unit}",
+            style,
+            size=style.font_size * 0.9,
+            anchor="end",
+        )
 
 
 def box_plot(
@@ -143,8 +159,11 @@ def box_plot(
             drawing.add(Line(mid, y_of(b.q3), mid, y_of(b.maximum), strokeColor=c, strokeWidth=0.8))
             for v in (b.minimum, b.maximum):
                 drawing.add(Line(x + w * 0.25, y_of(v), x + w * 0.75, y_of(v), strokeColor=c, strokeWidth=0.8))
-            drawing.add(Rect(x, y_of(b.q1), w, max(0.5, y_of(b.q3) - y_of(b.q1)), fillColor=fill, strokeColor=c,
-                             strokeWidth=0.9))
+            drawing.add(
+                Rect(
+                    x, y_of(b.q1), w, max(0.5, y_of(b.q3) - y_of(b.q1)), fillColor=fill, strokeColor=c, strokeWidth=0.9
+                )
+            )
             drawing.add(Line(x, y_of(b.median), x + w, y_of(b.median), strokeColor=c, strokeWidth=1.6))
             drawing.add(Circle(mid, y_of(b.mean), 1.6, fillColor=white, strokeColor=c, strokeWidth=0.8))
         for k, text in enumerate(lines):
@@ -183,8 +202,14 @@ def line_chart(
         c = colour(s)
         points = [(x_of(i), y_of(v)) for i, v in enumerate(values) if v is not None]
         if len(points) > 1:
-            drawing.add(PolyLine([v for p in points for v in p], strokeColor=c, strokeWidth=1.4,
-                                 strokeDashArray=[3, 2] if s % 2 else None))
+            drawing.add(
+                PolyLine(
+                    [v for p in points for v in p],
+                    strokeColor=c,
+                    strokeWidth=1.4,
+                    strokeDashArray=[3, 2] if s % 2 else None,
+                )
+            )
         for x, y in points:
             drawing.add(Circle(x, y, 2, fillColor=c, strokeColor=None))
     _legend(drawing, [(label, colour(i)) for i, (label, _) in enumerate(series)], style, legend_h - size * 1.2)
@@ -213,8 +238,9 @@ def matrix_chart(
     peak = max((v for row in counts for v in row), default=0) or 1
     _text(drawing, left + (width - left) / 2, height - size * 1.1, column_title, style, anchor="middle")
     for j, label in enumerate(columns):
-        _text(drawing, left + cell_w * (j + 0.5), top + size * 0.6, _fit(label, style, cell_w - 2), style,
-              anchor="middle")
+        _text(
+            drawing, left + cell_w * (j + 0.5), top + size * 0.6, _fit(label, style, cell_w - 2), style, anchor="middle"
+        )
     drawing.add(String(size, top / 2, row_title, fontName=style.font, fontSize=size, fillColor=style.text))
     for i, label in enumerate(rows):
         y = top - cell_h * (i + 1)
@@ -223,10 +249,16 @@ def matrix_chart(
             value = counts[i][j]
             share = value / peak
             fill = Color(HEAT.red, HEAT.green, HEAT.blue, alpha=0.08 + 0.82 * share)
-            drawing.add(Rect(left + cell_w * j, y, cell_w, cell_h, fillColor=fill, strokeColor=white,
-                             strokeWidth=1))
-            _text(drawing, left + cell_w * (j + 0.5), y + cell_h / 2 - size * 0.35, str(value), style,
-                  anchor="middle", colour_=white if share > 0.55 else style.text)
+            drawing.add(Rect(left + cell_w * j, y, cell_w, cell_h, fillColor=fill, strokeColor=white, strokeWidth=1))
+            _text(
+                drawing,
+                left + cell_w * (j + 0.5),
+                y + cell_h / 2 - size * 0.35,
+                str(value),
+                style,
+                anchor="middle",
+                colour_=white if share > 0.55 else style.text,
+            )
     return drawing
 
 
@@ -255,8 +287,7 @@ def bar_chart(
         y = height - 2 - row_h * (i + 1)
         _text(drawing, left - 4, y + row_h * 0.5 - size * 0.35, _fit(label, style, label_w - 4), style, anchor="end")
         length = (right - left) * max(0.0, min(100.0, value)) / 100
-        drawing.add(Rect(left, y + row_h * 0.2, max(0.5, length), row_h * 0.6, fillColor=bar_colour,
-                         strokeColor=None))
+        drawing.add(Rect(left, y + row_h * 0.2, max(0.5, length), row_h * 0.6, fillColor=bar_colour, strokeColor=None))
         _text(drawing, left + length + 3, y + row_h * 0.5 - size * 0.35, f"{value:.0f}{unit}", style)
     return drawing
 
@@ -291,7 +322,5 @@ def to_svg(drawing: Drawing, title: str, ident: str) -> str:
     svg = _TITLE.sub(f'<title id="{ident}-title">{escape(title)}</title>', svg, count=1)
     svg = _STYLE.sub(_attributes, svg)
     svg = re.sub(r'<clipPath id="clip">.*?</clipPath>\s*', "", svg, count=1, flags=re.S)
-    svg = svg.replace(
-        "<svg ", f'<svg role="img" aria-labelledby="{ident}-title" class="chart-svg" ', 1
-    )
+    svg = svg.replace("<svg ", f'<svg role="img" aria-labelledby="{ident}-title" class="chart-svg" ', 1)
     return re.sub(r'^(<svg[^>]*?) width="[^"]*" height="[^"]*"', r"\1", svg, count=1)

@@ -45,8 +45,10 @@ def columns(selection: Selection) -> tuple[list[Column], list[str], list[str]]:
     for q in qs:
         for lv in q.levels:
             level_names.setdefault(lv.id, lv.name)
-    level_list = Text("; ".join(f"{k} {v.zh}" for k, v in level_names.items()),
-                      "; ".join(f"{k} {v.en}" for k, v in level_names.items()))
+    level_list = Text(
+        "; ".join(f"{k} {v.zh}" for k, v in level_names.items()),
+        "; ".join(f"{k} {v.en}" for k, v in level_names.items()),
+    )
     cols = [
         Column("code", t["col_code"]),
         Column("name", t["col_name"]),
@@ -55,8 +57,15 @@ def columns(selection: Selection) -> tuple[list[Column], list[str], list[str]]:
         Column("overall", t["col_overall"]),
         Column("overall_level", Text(f"{t['col_level'].zh}: {level_list.zh}", f"{t['col_level'].en}: {level_list.en}")),
         *(Column(pid, fill(t["col_pillar"], name=Text(p.name.zh, p.name.en))) for pid, p in pillars.items()),
-        *(Column(iid, Text(t["col_item"].zh % {"id": iid, "text": i.text.zh},
-                           t["col_item"].en % {"id": iid, "text": i.text.en})) for iid, i in items.items()),
+        *(
+            Column(
+                iid,
+                Text(
+                    t["col_item"].zh % {"id": iid, "text": i.text.zh}, t["col_item"].en % {"id": iid, "text": i.text.en}
+                ),
+            )
+            for iid, i in items.items()
+        ),
     ]
     return cols, list(pillars), list(items)
 
@@ -78,10 +87,16 @@ def xlsx_bytes(selection: Selection) -> bytes:
     cols, pillar_ids, item_ids = columns(selection)
     t = labels()
     book = Workbook()
-    book.add_sheet(t["results_sheet"].en, [c.name for c in cols],
-                   (_rounded(row) for row in export_rows(selection, item_ids, pillar_ids)))
-    book.add_sheet(t["columns_sheet"].en, [t["column"].en, t["description_zh"].en, t["description_en"].en],
-                   ([c.name, c.description.zh, c.description.en] for c in cols))
+    book.add_sheet(
+        t["results_sheet"].en,
+        [c.name for c in cols],
+        (_rounded(row) for row in export_rows(selection, item_ids, pillar_ids)),
+    )
+    book.add_sheet(
+        t["columns_sheet"].en,
+        [t["column"].en, t["description_zh"].en, t["description_en"].en],
+        ([c.name, c.description.zh, c.description.en] for c in cols),
+    )
     return book.close()
 
 

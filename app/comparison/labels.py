@@ -28,8 +28,10 @@ LABELS = {
     "pillar": _l("Pillar"),
     "cohort_average": _l("Cohort average"),
     "distribution": _l("Distribution of scores per pillar"),
-    "distribution_note": _l("Boxes span the middle half of the units, the bar is the median, whiskers reach the "
-                            "lowest and highest score, the dot is the mean."),
+    "distribution_note": _l(
+        "Boxes span the middle half of the units, the bar is the median, whiskers reach the "
+        "lowest and highest score, the dot is the mean."
+    ),
     "radar": _l("Cohort average and picked units"),
     "trend": _l("Average scores across cycles"),
     "movement": _l("Movement between levels, %(before)s → %(after)s"),

@@ -62,16 +62,17 @@ class Selection:
         """The SQL condition on Organisation of the selected subtree."""
         if not self.roots:
             return false()
-        condition = or_(*(Organisation.path.startswith(p, autoescape=True) for p in self.roots))
+        condition = or_(*(Organisation.in_subtree(p) for p in self.roots))
         if self.org_path:
-            condition = and_(condition, Organisation.path.startswith(self.org_path, autoescape=True))
+            condition = and_(condition, Organisation.in_subtree(self.org_path))
         return condition
 
 
 def make_selection(roots: Sequence[Organisation] | None, org: Organisation | None, years: Sequence[int]) -> Selection:
     """The selection of `years` (every cycle when none is known) under `roots` (None: everything)."""
-    cycles = [CycleRef(c.id, c.year, c.questionnaire_version)
-              for c in db.session.scalars(select(Cycle).order_by(Cycle.year))]
+    cycles = [
+        CycleRef(c.id, c.year, c.questionnaire_version) for c in db.session.scalars(select(Cycle).order_by(Cycle.year))
+    ]
     chosen = [c for c in cycles if c.year in set(years)] or cycles
     previous = None
     if chosen:
@@ -218,8 +219,9 @@ def _measures(selection: Selection):
     """One row per submitted unit, selected cycle and measure (each pillar, and "overall")."""
     scope = _scope(selection, selection.cycle_ids)
     pillars = (
-        select(SelfCheck.cycle_id.label("cycle_id"), PillarScore.pillar.label("measure"),
-               PillarScore.score.label("score"))
+        select(
+            SelfCheck.cycle_id.label("cycle_id"), PillarScore.pillar.label("measure"), PillarScore.score.label("score")
+        )
         .select_from(PillarScore)
         .join(SelfCheck, SelfCheck.id == PillarScore.selfcheck_id)
         .join(Organisation, Organisation.id == SelfCheck.organisation_id)
@@ -392,8 +394,7 @@ def unit_page(selection: Selection, sort: str, descending: bool, page: int, per_
     total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
     if previous is not None:
         statement = statement.add_columns(prev.id, prev.score).outerjoin(
-            prev, and_(prev.organisation_id == Organisation.id, prev.cycle_id == previous.id,
-                       prev.status == SUBMITTED)
+            prev, and_(prev.organisation_id == Organisation.id, prev.cycle_id == previous.id, prev.status == SUBMITTED)
         )
     else:
         statement = statement.add_columns(literal(None).label("prev_id"), literal(None).label("prev_score"))
@@ -463,30 +464,26 @@ def picked_units(selection: Selection, codes: Sequence[str]) -> list[PickedUnit]
 # ---------------------------------------------------------------- export rows
 
 
+def _pivot(selfcheck_id, key, score, keys: Sequence[str], prefix: str, scope):
+    """One row per self-check in `scope`, one column "<prefix>_<key>" per key holding that key's score."""
+    return (
+        select(selfcheck_id, *(func.max(case((key == k, score))).label(f"{prefix}_{k}") for k in keys))
+        .join(SelfCheck, SelfCheck.id == selfcheck_id)
+        .join(Organisation, Organisation.id == SelfCheck.organisation_id)
+        .where(*scope)
+        .group_by(selfcheck_id)
+        .subquery(f"{prefix}_scores")
+    )
+
+
 def export_rows(selection: Selection, item_ids: Sequence[str], pillar_ids: Sequence[str]) -> Iterator[tuple]:
     """One row per submitted unit and selected cycle: code, name, parent code, year, overall
     score and level, then one score per pillar and per item (pivoted in SQL)."""
     if not selection.cycles:
         return iter(())
     scope = _scope(selection, selection.cycle_ids)
-    items = (
-        select(Answer.selfcheck_id, *(func.max(case((Answer.item_id == i, Answer.score))).label(f"i_{i}")
-                                      for i in item_ids))
-        .join(SelfCheck, SelfCheck.id == Answer.selfcheck_id)
-        .join(Organisation, Organisation.id == SelfCheck.organisation_id)
-        .where(*scope)
-        .group_by(Answer.selfcheck_id)
-        .subquery("items")
-    )
-    pillars = (
-        select(PillarScore.selfcheck_id, *(func.max(case((PillarScore.pillar == p, PillarScore.score))).label(f"p_{p}")
-                                           for p in pillar_ids))
-        .join(SelfCheck, SelfCheck.id == PillarScore.selfcheck_id)
-        .join(Organisation, Organisation.id == SelfCheck.organisation_id)
-        .where(*scope)
-        .group_by(PillarScore.selfcheck_id)
-        .subquery("pillars")
-    )
+    items = _pivot(Answer.selfcheck_id, Answer.item_id, Answer.score, item_ids, "i", scope)
+    pillars = _pivot(PillarScore.selfcheck_id, PillarScore.pillar, PillarScore.score, pillar_ids, "p", scope)
     parent = aliased(Organisation)
     statement = (
         select(

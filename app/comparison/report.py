@@ -31,8 +31,9 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
     return {
         "body": base,
         "title": ParagraphStyle("title", parent=base, fontSize=17, leading=23, textColor=PRIMARY, spaceAfter=8),
-        "h2": ParagraphStyle("h2", parent=base, fontSize=12, leading=16, spaceBefore=12, spaceAfter=4,
-                             textColor=PRIMARY),
+        "h2": ParagraphStyle(
+            "h2", parent=base, fontSize=12, leading=16, spaceBefore=12, spaceAfter=4, textColor=PRIMARY
+        ),
         "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=10, textColor=MUTED),
         "cell": ParagraphStyle("cell", parent=base, fontSize=7, leading=9),
     }
@@ -44,14 +45,23 @@ def cohort_pdf(selection: Selection, org: Organisation | None, picks=()) -> byte
     styles = _styles(font)
     t = labels()
     buffer = BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
-                            bottomMargin=MARGIN, title=say(t["title"], LANG), lang="zh-CN")
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=say(t["title"], LANG),
+        lang="zh-CN",
+    )
     result = comparison(selection, picks, LANG, width=doc.width, font_size=FONT_SIZE)
     story = [Paragraph(escape(say(t["title"], LANG)), styles["title"])]
     scope = f"{org.name} ({org.code})" if org else say(t["everything"], LANG)
     years = ", ".join(str(c.year) for c in selection.cycles) or "—"
-    story.append(Paragraph(escape(f"{say(t['scope'], LANG)}: {scope} · {say(t['cycles'], LANG)}: {years}"),
-                           styles["body"]))
+    story.append(
+        Paragraph(escape(f"{say(t['scope'], LANG)}: {scope} · {say(t['cycles'], LANG)}: {years}"), styles["body"])
+    )
     story.append(Paragraph(escape(say(fill(t["generated"], date=date.today().isoformat()), LANG)), styles["small"]))
     shown = ([result.radar] if result.radar else []) + result.figures
     if not shown:
@@ -70,13 +80,17 @@ def _figure(figure: Figure, styles, width: float) -> list:
     data = [[Paragraph(escape(h), cell) for h in figure.headers]]
     data += [[Paragraph(escape(v), cell) for v in row] for row in figure.rows]
     table = Table(data, colWidths=_widths(figure, width), repeatRows=1)
-    table.setStyle(TableStyle([
-        ("LINEBELOW", (0, 0), (-1, 0), 0.8, PRIMARY),
-        ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, PRIMARY),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
     return [KeepTogether(head), Spacer(1, 4), table, Spacer(1, 8)]
 
 

@@ -35,8 +35,14 @@ class Comparison:
     radar: Figure | None
 
 
-def comparison(selection: queries.Selection, picks: Sequence[str], lang: str, *, width: float = PAGE_CHART_WIDTH,
-               font_size: float = PAGE_FONT_SIZE) -> Comparison:
+def comparison(
+    selection: queries.Selection,
+    picks: Sequence[str],
+    lang: str,
+    *,
+    width: float = PAGE_CHART_WIDTH,
+    font_size: float = PAGE_FONT_SIZE,
+) -> Comparison:
     """The aggregates and figures of `selection` in `lang`; figures are kept with the cached aggregates."""
     cohort = queries.cohort(selection)
     t = labels()

@@ -66,8 +66,10 @@ class Workbook:
                 '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
                 "<sheetData>",
                 '<row r="1">',
-                *(f'<c r="{c}1" t="inlineStr" s="1"><is><t>{_text(str(v))}</t></is></c>'
-                  for c, v in zip(letters, header, strict=True)),
+                *(
+                    f'<c r="{c}1" t="inlineStr" s="1"><is><t>{_text(str(v))}</t></is></c>'
+                    for c, v in zip(letters, header, strict=True)
+                ),
                 "</row>",
             ]
             for r, row in enumerate(rows, 2):
@@ -90,32 +92,50 @@ class Workbook:
 
     def close(self) -> bytes:
         sheets = self._sheets
-        self._zip.writestr("[Content_Types].xml", (
-            f'{_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
-            f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/>'
-            + "".join(f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{_CT}.worksheet+xml"/>'
-                      for n in range(1, len(sheets) + 1))
-            + "</Types>"
-        ))
-        self._zip.writestr("_rels/.rels", (
-            f'{_HEAD}<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
-            f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
-        ))
-        self._zip.writestr("xl/workbook.xml", (
-            f'{_HEAD}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>'
-            + "".join(f'<sheet name={quoteattr(name[:31])} sheetId="{n}" r:id="rId{n}"/>'
-                      for n, name in enumerate(sheets, 1))
-            + "</sheets></workbook>"
-        ))
-        self._zip.writestr("xl/_rels/workbook.xml.rels", (
-            f'{_HEAD}<Relationships xmlns="{_PKG_REL}">'
-            + "".join(f'<Relationship Id="rId{n}" Type="{_REL}/worksheet" Target="worksheets/sheet{n}.xml"/>'
-                      for n in range(1, len(sheets) + 1))
-            + f'<Relationship Id="rId{len(sheets) + 1}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>'
-        ))
+        self._zip.writestr(
+            "[Content_Types].xml",
+            (
+                f'{_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="xml" ContentType="application/xml"/>'
+                f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
+                f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/>'
+                + "".join(
+                    f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{_CT}.worksheet+xml"/>'
+                    for n in range(1, len(sheets) + 1)
+                )
+                + "</Types>"
+            ),
+        )
+        self._zip.writestr(
+            "_rels/.rels",
+            (
+                f'{_HEAD}<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
+                f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+            ),
+        )
+        self._zip.writestr(
+            "xl/workbook.xml",
+            (
+                f'{_HEAD}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>'
+                + "".join(
+                    f'<sheet name={quoteattr(name[:31])} sheetId="{n}" r:id="rId{n}"/>'
+                    for n, name in enumerate(sheets, 1)
+                )
+                + "</sheets></workbook>"
+            ),
+        )
+        self._zip.writestr(
+            "xl/_rels/workbook.xml.rels",
+            (
+                f'{_HEAD}<Relationships xmlns="{_PKG_REL}">'
+                + "".join(
+                    f'<Relationship Id="rId{n}" Type="{_REL}/worksheet" Target="worksheets/sheet{n}.xml"/>'
+                    for n in range(1, len(sheets) + 1)
+                )
+                + f'<Relationship Id="rId{len(sheets) + 1}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>'
+            ),
+        )
         self._zip.writestr("xl/styles.xml", STYLES)
         self._zip.close()
         return self._buffer.getvalue()
