@@ -20,6 +20,7 @@ run: install translations db
 
 test: install system translations $(AXE)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
 
 bench: install system translations

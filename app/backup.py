@@ -210,7 +210,7 @@ def validate(data) -> tuple[dict[str, tuple[list[str], list[dict]]], list[str]]:
     """
     errors: list[str] = []
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise BackupError([f"not a backup file: expected \"format\": \"{FORMAT}\" at the top level"])
+        raise BackupError([f'not a backup file: expected "format": "{FORMAT}" at the top level'])
     if data.get("version") != FORMAT_VERSION:
         raise BackupError([f"unsupported backup format version {data.get('version')!r} (this program reads "
                            f"version {FORMAT_VERSION})"])  # fmt: skip
@@ -224,10 +224,12 @@ def validate(data) -> tuple[dict[str, tuple[list[str], list[dict]]], list[str]]:
         if table is None:
             errors.append(f"unknown table {name!r} (the application has: {', '.join(sorted(known))})")
             continue
-        if not isinstance(content, dict) or not isinstance(content.get("columns"), list) or not isinstance(
-            content.get("rows"), list
+        if (
+            not isinstance(content, dict)
+            or not isinstance(content.get("columns"), list)
+            or not isinstance(content.get("rows"), list)
         ):
-            errors.append(f"table {name!r}: expected {{\"columns\": [...], \"rows\": [...]}}")
+            errors.append(f'table {name!r}: expected {{"columns": [...], "rows": [...]}}')
             continue
         columns = content["columns"]
         bad = [c for c in columns if not isinstance(c, str) or c not in table.c]

@@ -163,8 +163,9 @@ def test_token_questionnaire_start_save_submit_result_pdf(app, client, world):
         assert downloads == [f"diagnostic-report_B1_{THIS_YEAR}_en.pdf"]
 
     assert_error(api.post(f"/selfchecks/{selfcheck_id}/submit"), 409, "already_submitted")
-    assert_error(api.patch(f"/selfchecks/{selfcheck_id}/answers", json={"answers": {scale: 2}}), 409,
-                 "already_submitted")
+    assert_error(
+        api.patch(f"/selfchecks/{selfcheck_id}/answers", json={"answers": {scale: 2}}), 409, "already_submitted"
+    )
 
 
 def test_the_pages_autosave_and_the_api_share_one_ordering(app, client, world):
@@ -267,19 +268,54 @@ def error_cases(app, draft):
     done = submitted_selfcheck(app, "B2", THIS_YEAR)
     return [
         ("b1", "get", "/selfchecks?year=soon", {}, 400, "bad_request", "The request could not be read."),
-        ("b1", "patch", f"/selfchecks/{draft}/answers", {"data": "{not json", "content_type": "application/json"},
-         400, "bad_request", "The body must be a JSON object."),
-        (None, "get", "/cycles", {}, 401, "authentication_required",
-         "Send a personal API token: Authorization: Bearer <token>."),
-        ("leader", "patch", f"/selfchecks/{draft}/answers", {"json": {"answers": {"L01": 2}}}, 403, "forbidden",
-         "You may not do this."),
+        (
+            "b1",
+            "patch",
+            f"/selfchecks/{draft}/answers",
+            {"data": "{not json", "content_type": "application/json"},
+            400,
+            "bad_request",
+            "The body must be a JSON object.",
+        ),
+        (
+            None,
+            "get",
+            "/cycles",
+            {},
+            401,
+            "authentication_required",
+            "Send a personal API token: Authorization: Bearer <token>.",
+        ),
+        (
+            "leader",
+            "patch",
+            f"/selfchecks/{draft}/answers",
+            {"json": {"answers": {"L01": 2}}},
+            403,
+            "forbidden",
+            "You may not do this.",
+        ),
         ("b2", "get", f"/selfchecks/{draft}", {}, 404, "not_found", "Not found, or not visible to you."),
         ("b1", "get", "/no/such/thing", {}, 404, "not_found", "Not found, or not visible to you."),
         ("b1", "delete", f"/selfchecks/{draft}", {}, 405, "method_not_allowed", "This method is not allowed here."),
-        ("b2", "patch", f"/selfchecks/{done}/answers", {"json": {"answers": {"L01": 2}}}, 409, "already_submitted",
-         "This self-check can no longer be changed."),
-        ("b1", "patch", f"/selfchecks/{draft}/answers", {"json": {"answers": {"L06": "maybe"}}}, 422,
-         "invalid_answers", "Some answers need correcting; the others are saved."),
+        (
+            "b2",
+            "patch",
+            f"/selfchecks/{done}/answers",
+            {"json": {"answers": {"L01": 2}}},
+            409,
+            "already_submitted",
+            "This self-check can no longer be changed.",
+        ),
+        (
+            "b1",
+            "patch",
+            f"/selfchecks/{draft}/answers",
+            {"json": {"answers": {"L06": "maybe"}}},
+            422,
+            "invalid_answers",
+            "Some answers need correcting; the others are saved.",
+        ),
         ("b1", "post", f"/selfchecks/{draft}/submit", {}, 422, "incomplete", None),
     ]
 
@@ -374,9 +410,7 @@ def test_revoked_and_expired_tokens_stop_working(app, client, world):
     assert Api(client, revoked).get("/cycles").status_code == 200
     assert Api(client, expiring).get("/cycles").status_code == 200
     with app.app_context():
-        db.session.execute(
-            update(ApiToken).where(ApiToken.prefix == revoked.split("_")[1]).values(revoked_at=utcnow())
-        )
+        db.session.execute(update(ApiToken).where(ApiToken.prefix == revoked.split("_")[1]).values(revoked_at=utcnow()))
         db.session.execute(
             update(ApiToken)
             .where(ApiToken.prefix == expiring.split("_")[1])
@@ -504,9 +538,7 @@ def test_lists_filter_by_year_and_subtree(app, client, selfchecks):
     assert_error(trainer.get("/organisations?root=C1"), 404, "not_found")
     xleader = Api(client, make_token(app, "xleader"))
     assert [s["organisation"]["code"] for s in xleader.get("/selfchecks").json["selfchecks"]] == ["X1"]
-    assert [o["code"] for o in Api(client, make_token(app, "b1")).get("/organisations").json["organisations"]] == [
-        "B1"
-    ]
+    assert [o["code"] for o in Api(client, make_token(app, "b1")).get("/organisations").json["organisations"]] == ["B1"]
 
 
 def test_openapi_document_is_public_and_names_every_route(app, client):

@@ -263,8 +263,10 @@ def test_sigkill_mid_saves_loses_nothing_acknowledged(tmp_path):
             wrong.append((key, seq, value, top_value))
         elif seq > top_seq and ledger.sent.get((*key, seq)) != value:
             wrong.append((key, seq, value, "a value this test never sent"))
-    print(f"saves answered 200: {ledger.total_acked} ({acked_before_kill} before the kill); no answer: "
-          f"{ledger.counts['unanswered']}; stale items: {ledger.stale}; answers checked: {len(ledger.acked)}")
+    print(
+        f"saves answered 200: {ledger.total_acked} ({acked_before_kill} before the kill); no answer: "
+        f"{ledger.counts['unanswered']}; stale items: {ledger.stale}; answers checked: {len(ledger.acked)}"
+    )
     assert len(ledger.acked) >= len(USERS) * 4
     assert lost == [], f"acknowledged answers lost: {lost[:5]}"
     assert wrong == [], f"wrong values: {wrong[:5]}"

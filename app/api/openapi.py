@@ -85,7 +85,7 @@ SCHEMAS = {
         },
         required=["id", "pillar", "type", "weight", "scored", "text", "help", "ref"],
         description=(
-            "Answers by type — scale: a whole number 1–5; yesno: true/false (or \"yes\"/\"no\"); count: a whole "
+            'Answers by type — scale: a whole number 1–5; yesno: true/false (or "yes"/"no"); count: a whole '
             "number 0–max; percent: a number 0–100; text: a string of at most 4000 characters. An empty string "
             "or null clears an answer."
         ),
@@ -209,8 +209,10 @@ SCHEMAS = {
                 "type": "object",
                 "description": "A conflict also carries what the save did, and the other versions.",
                 "properties": {
-                    **{key: {"$ref": f"#/components/schemas/SaveOutcome/properties/{key}"}
-                       for key in ("saved", "stale", "answered", "total", "revision")},
+                    **{
+                        key: {"$ref": f"#/components/schemas/SaveOutcome/properties/{key}"}
+                        for key in ("saved", "stale", "answered", "total", "revision")
+                    },
                     "conflicts": {
                         "type": "object",
                         "additionalProperties": obj(
@@ -336,7 +338,11 @@ YEAR_QUERY = {"name": "year", "in": "query", "schema": {"type": "integer", "mini
 
 def operation(summary: str, op_id: str, responses: dict, *, errors=("Unauthorized",), **extra) -> dict:
     status_names = {
-        "BadRequest": "400", "Unauthorized": "401", "Forbidden": "403", "NotFound": "404", "Conflict": "409"
+        "BadRequest": "400",
+        "Unauthorized": "401",
+        "Forbidden": "403",
+        "NotFound": "404",
+        "Conflict": "409",
     }
     return {
         "summary": summary,
@@ -356,11 +362,7 @@ PATHS = {
             security=[],
         )
     },
-    "/me": {
-        "get": operation(
-            "The user the token belongs to", "me", {"200": json_response("The user.", ref("User"))}
-        )
-    },
+    "/me": {"get": operation("The user the token belongs to", "me", {"200": json_response("The user.", ref("User"))})},
     "/cycles": {
         "get": operation(
             "The self-check cycles, newest first",
@@ -375,8 +377,12 @@ PATHS = {
             {"200": json_response("The questionnaire definition.", ref("Questionnaire"))},
             errors=("Unauthorized", "NotFound"),
             parameters=[
-                {"name": "year", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0,
-                                                                             "maximum": 9999}}
+                {
+                    "name": "year",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 9999},
+                }
             ],
         )
     },
@@ -392,8 +398,12 @@ PATHS = {
             },
             errors=("BadRequest", "Unauthorized", "NotFound"),
             parameters=[
-                {"name": "root", "in": "query", "schema": {"type": "string"},
-                 "description": "Only this organisation's subtree (its code)."},
+                {
+                    "name": "root",
+                    "in": "query",
+                    "schema": {"type": "string"},
+                    "description": "Only this organisation's subtree (its code).",
+                },
                 {"name": "kind", "in": "query", "schema": {"type": "string", "enum": list(ORG_KINDS)}},
             ],
         )
@@ -410,8 +420,12 @@ PATHS = {
             errors=("BadRequest", "Unauthorized", "NotFound"),
             parameters=[
                 YEAR_QUERY,
-                {"name": "org", "in": "query", "schema": {"type": "string"},
-                 "description": "Only self-checks in this organisation's subtree (its code)."},
+                {
+                    "name": "org",
+                    "in": "query",
+                    "schema": {"type": "string"},
+                    "description": "Only self-checks in this organisation's subtree (its code).",
+                },
             ],
         ),
         "post": operation(
@@ -425,9 +439,7 @@ PATHS = {
             requestBody={
                 "required": True,
                 "content": {
-                    "application/json": {
-                        "schema": obj({"year": {"type": "integer", "minimum": 0, "maximum": 9999}})
-                    }
+                    "application/json": {"schema": obj({"year": {"type": "integer", "minimum": 0, "maximum": 9999}})}
                 },
             },
         ),
@@ -529,8 +541,11 @@ PATHS = {
             errors=("BadRequest", "Unauthorized", "NotFound"),
             parameters=[
                 SELFCHECK_ID,
-                {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh", "en", "bilingual"],
-                                                           "default": "bilingual"}},
+                {
+                    "name": "lang",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["zh", "en", "bilingual"], "default": "bilingual"},
+                },
             ],
         )
     },
@@ -548,7 +563,7 @@ def openapi_document() -> dict:
                 "Read questionnaires, fill in and submit self-checks, read results and reports. Authenticate "
                 "with a personal API token (`Authorization: Bearer <token>`), made on the page /account/tokens "
                 "or with `flask --app wsgi create-token`. The access rules are those of the web pages: what you "
-                "may not see answers 404. Every error is JSON: `{\"error\": {\"code\", \"message\", \"fields\"}}`, "
+                'may not see answers 404. Every error is JSON: `{"error": {"code", "message", "fields"}}`, '
                 "with the message in your language (your saved choice, else Accept-Language)."
             ),
         },
