@@ -3,10 +3,12 @@
 `python -m bench web` builds a fresh SQLite demo database in a temporary directory, serves
 the app and `bench/bare_app.py` with gunicorn (2 sync workers each) on loopback, logs in
 as the branch users whose self-check is still open, and drives each endpoint with `wrk`
-at the same concurrency: the bare page (the floor), the first pillar page, and autosave
-POSTs that change a different answer each time. It prints requests/s, the ratio to the
-floor, every non-2xx response and socket error, the "database is locked" count (from the
-responses and the server logs) and a check in the database that the saves were written.
+at the same concurrency: the bare page (the floor), the stack's floor (`bench/stack_floor.py`:
+the bare page's work behind this app's log-in, session, language and CSRF token, the least any
+logged-in page here costs), the first pillar page, and autosave POSTs that change a different
+answer each time. It prints requests/s, the ratios to both floors, every non-2xx response and
+socket error, the "database is locked" count (from the responses and the server logs) and a
+check in the database that the saves were written.
 
 Targets (2 cores): questionnaire page ≥ 50% of the bare page; autosave ≥ 400 saves/s with
 no "database is locked". This is a benchmark, not a test: it reports, it does not fail.
@@ -47,6 +49,7 @@ USER_AGENT = "selfcheck-bench/1.0"
 PAGE_TARGET = 0.50
 SAVES_TARGET = 400
 LOCKED = "database is locked"
+STACK_FLOOR_PATH = "/_bench/stack-floor"  # served by bench/stack_floor.py
 
 
 def main() -> None:
@@ -80,13 +83,16 @@ def run(wrk: str, tmp: Path, servers: list[subprocess.Popen]) -> None:
             cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
 
-    app_port, bare_port = free_port(), free_port()
-    logs = {"app": tmp / "app-error.log", "bare": tmp / "bare-error.log"}
+    app_port, bare_port, floor_port = free_port(), free_port(), free_port()
+    logs = {"app": tmp / "app-error.log", "bare": tmp / "bare-error.log", "floor": tmp / "floor-error.log"}
     servers.append(gunicorn("wsgi:app", app_port, logs["app"], env, tmp))
     servers.append(gunicorn("bench.bare_app:app", bare_port, logs["bare"], env, tmp))
+    servers.append(gunicorn("bench.stack_floor:app", floor_port, logs["floor"], env, tmp))
     app_url, bare_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bare_port}"
+    floor_url = f"http://127.0.0.1:{floor_port}"
     wait_until_answering(app_url + "/login", servers[0], logs["app"])
     wait_until_answering(bare_url + "/", servers[1], logs["bare"])
+    wait_until_answering(floor_url + "/login", servers[2], logs["floor"])
 
     load_before = os.getloadavg()[0]
     results = {"bare_warmup": run_wrk(wrk, bare_url + "/", None, "plain", WARMUP_S)}
@@ -99,13 +105,17 @@ def run(wrk: str, tmp: Path, servers: list[subprocess.Popen]) -> None:
     ids = [s["selfcheck_id"] for s in sessions]
     config = tmp / "wrk_config.lua"
     config.write_text(lua_config(sessions, autosave_answers(questionnaire, pillar_id)), encoding="utf-8")
+    # The stack's floor, with the same users' cookies (same database and secret): its page in place of theirs.
+    floor_config = tmp / "wrk_floor.lua"
+    floor_config.write_text(lua_config([{**s, "page": STACK_FLOOR_PATH} for s in sessions], []), encoding="utf-8")
     before = db_state(db_file, ids)
-    for name, url, mode in (
-        ("page", app_url + sessions[0]["page"], "page"),
-        ("save", app_url + sessions[0]["autosave"], "save"),
+    for name, url, mode, wrk_config in (
+        ("floor", floor_url + STACK_FLOOR_PATH, "page", floor_config),
+        ("page", app_url + sessions[0]["page"], "page", config),
+        ("save", app_url + sessions[0]["autosave"], "save", config),
     ):
-        results[name + "_warmup"] = run_wrk(wrk, url, config, mode, WARMUP_S)
-        results[name] = run_wrk(wrk, url, config, mode, DURATION_S)
+        results[name + "_warmup"] = run_wrk(wrk, url, wrk_config, mode, WARMUP_S)
+        results[name] = run_wrk(wrk, url, wrk_config, mode, DURATION_S)
 
     after = db_state(db_file, ids)
     report(results, before, after, logs, pillar_id, len(questionnaire.pillar(pillar_id).items), load_before)
@@ -282,9 +292,10 @@ def socket_errors(result: dict) -> int:
 def report(
     results: dict, before: dict, after: dict, logs: dict, pillar_id: str, n_items: int, load_before: float
 ) -> None:
-    bare, page, save = results["bare"], results["page"], results["save"]
+    bare, floor, page, save = results["bare"], results["floor"], results["page"], results["save"]
     rows = [
         ("bare page (40 rows, small template)", bare),
+        ("stack floor (the same, logged in)", floor),
         (f"questionnaire page ({pillar_id}, {n_items} items)", page),
         ("autosave POST (1 answer each)", save),
     ]
@@ -307,6 +318,11 @@ def report(
     )
     meets = "met" if ratio >= PAGE_TARGET else "NOT met"
     print(f"questionnaire / bare: {ratio:.0%} (target ≥ {PAGE_TARGET:.0%}: {meets})")
+    if bare["rps"] and floor["rps"]:
+        print(
+            f"stack floor / bare: {floor['rps'] / bare['rps']:.0%} (log-in, session, language and CSRF token alone); "
+            f"questionnaire / stack floor: {page['rps'] / floor['rps']:.0%}"
+        )
     meets = "met" if saves >= SAVES_TARGET and log_locked == 0 and response_locked == 0 else "NOT met"
     print(f"autosave: {saves:.0f} saves/s (target ≥ {SAVES_TARGET}/s, no lock errors: {meets})")
     print(f'"{LOCKED}": {log_locked} in the gunicorn logs; autosave responses other than 200: {response_locked}')
