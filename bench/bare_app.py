@@ -58,14 +58,15 @@ def ensure_table() -> None:
 
 app = Flask(__name__)
 app.jinja_loader = DictLoader({"rows.html": TEMPLATE})
-ensure_table()
 
 _conn: sqlite3.Connection | None = None  # one per worker process, like a connection pool
 
 
 def connection() -> sqlite3.Connection:
+    """The worker's connection; its first call makes the table (importing this module writes nothing)."""
     global _conn
     if _conn is None:
+        ensure_table()
         _conn = connect()
     return _conn
 

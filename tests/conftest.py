@@ -5,6 +5,7 @@ user of every role, and helpers to log in and to answer a whole questionnaire.""
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -152,6 +153,24 @@ def login(client, username: str, password: str = PASSWORD):
     response = client.post("/login", data={"username": username, "password": password})
     assert response.status_code == 302, f"login as {username} failed"
     return response
+
+
+def run_job(client, kind: str, **params):
+    """Start a background job as the logged-in user and wait for it: its status, and the
+    download's response when it is done (buffered and closed, so the file behind it is free)."""
+    response = client.post("/jobs", data={"kind": kind, **params})
+    assert response.status_code == 302, response.status_code
+    status_url = response.location + ".json"
+    deadline = time.monotonic() + 60
+    while (status := client.get(status_url).json)["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, f"the {kind} job did not finish"
+        time.sleep(0.05)
+    if status["status"] != "done":
+        return status, None
+    download = client.get(status["download"])
+    download.get_data()
+    download.close()
+    return status, download
 
 
 def answers_at(level: int, version: str = VERSION) -> dict:

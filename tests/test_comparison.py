@@ -6,7 +6,6 @@ import csv
 import io
 import re
 import statistics
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -20,7 +19,7 @@ from app.comparison.peers import peer_position
 from app.extensions import db
 from app.models import Cycle, Organisation, SelfCheck, User
 from app.selfcheck import service
-from tests.conftest import THIS_YEAR, VERSION, answers_at, login, submitted_selfcheck
+from tests.conftest import THIS_YEAR, VERSION, answers_at, login, run_job, submitted_selfcheck
 
 LAST = THIS_YEAR - 1
 # Levels of the answers (1–5) per branch and year; X1 sits under the other committee.
@@ -167,23 +166,6 @@ def test_sort_links_and_aria(client, cohort):
     assert 'aria-sort="descending"' in html
     body = html[html.index('class="units"') :]
     assert body.index(">B2<") < body.index(">B1<") < body.index(">B3<")
-
-
-def run_job(client, kind, **params):
-    """Start an export as a background job, wait for it; its status and the download's response."""
-    response = client.post("/jobs", data={"kind": kind, **params})
-    assert response.status_code == 302, response.status_code
-    status_url = response.location + ".json"
-    deadline = time.monotonic() + 60
-    while (status := client.get(status_url).json)["status"] not in ("done", "failed"):
-        assert time.monotonic() < deadline, "the export job did not finish"
-        time.sleep(0.05)
-    if status["status"] != "done":
-        return status, None
-    download = client.get(status["download"])
-    download.get_data()  # buffered, so that the file behind it can be closed
-    download.close()
-    return status, download
 
 
 def test_access(client, cohort):

@@ -32,7 +32,7 @@ from app.reports.template import (
     parse_template,
 )
 from app.selfcheck.service import result_of
-from tests.conftest import THIS_YEAR, VERSION, answers_at, login, submitted_selfcheck
+from tests.conftest import THIS_YEAR, VERSION, answers_at, login, run_job, submitted_selfcheck
 
 Q = get_questionnaire(VERSION)
 PILLARS_ZH = [p.name.zh for p in Q.pillars]
@@ -331,15 +331,9 @@ def test_unknown_report_or_language_is_not_found(client, reports):
 
 def bundle(app, client, year, lang="bilingual"):
     """Ask for the ZIP of a year's reports (a background job), wait for it, download it."""
-    response = client.post("/jobs", data={"kind": "reports_zip", "year": year, "lang": lang})
-    assert response.status_code == 302, response.status_code
-    status_url = response.location + ".json"
-    deadline = time.monotonic() + 60
-    while (status := client.get(status_url).json)["status"] not in ("done", "failed"):
-        assert time.monotonic() < deadline, "the ZIP job did not finish"
-        time.sleep(0.05)
+    status, download = run_job(client, "reports_zip", year=year, lang=lang)
     assert status["status"] == "done"
-    return client.get(status["download"])
+    return download
 
 
 def zip_names(response) -> list[str]:

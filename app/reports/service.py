@@ -27,8 +27,8 @@ def peer_averages(selfcheck: SelfCheck) -> Peers:
 
 def subject_of(selfcheck: SelfCheck) -> Subject:
     org = selfcheck.organisation
-    codes = org.path.strip("/").split("/")
-    committee = org if len(codes) == 1 else db.session.scalar(select(Organisation).where(Organisation.code == codes[0]))
+    root = org.committee_path
+    committee = org if org.path == root else db.session.scalar(select(Organisation).where(Organisation.path == root))
     return Subject(
         branch=org.name,
         code=org.code,
