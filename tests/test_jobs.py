@@ -17,7 +17,8 @@ from app.models import Job
 from tests.conftest import THIS_YEAR, login, submitted_selfcheck
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = "redis://127.0.0.1:6379/14"  # a database of its own, emptied by the test
+# a database of its own, emptied by the test (TEST_REDIS_URL lets two checkouts test at once)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def redis_answers() -> bool:
