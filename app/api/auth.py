@@ -15,9 +15,9 @@ from datetime import timedelta
 
 from flask import g, request
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select, update
 
+from ..database import write_transaction
 from ..extensions import db
 from ..models import ApiToken, User, utcnow
 from .errors import ApiError
@@ -84,15 +84,15 @@ def authenticate() -> User:
 
 
 def note_use(record: ApiToken) -> None:
-    """Record when the token was last used; best effort, never failing the request for it."""
+    """Record when the token was last used, at most once a minute, in a write transaction of its
+    own: the request's reads so far took no lock, and on SQLite a read cannot turn into a write
+    once another process has written."""
     now = utcnow()
     if record.last_used_at is not None and now - record.last_used_at < LAST_USED_PRECISION:
         return
-    record.last_used_at = now
-    try:
+    with write_transaction():
+        db.session.execute(update(ApiToken).where(ApiToken.id == record.id).values(last_used_at=now))
         db.session.commit()
-    except OperationalError:  # SQLite: another process is writing; the next request records it
-        db.session.rollback()
 
 
 def api_user() -> User:

@@ -358,8 +358,7 @@ def report(selfcheck_id: int):
     if lang not in MODES:
         raise bad_request({"lang": _("Expected one of: %(choices)s.", choices=", ".join(MODES))})
     pdf = report_for(selfcheck, lang)
-    audit.record("report_download", api_user(), report_filename(selfcheck, lang))
-    db.session.commit()
+    audit.record_now("report_download", api_user(), report_filename(selfcheck, lang))
     return send_file(
         BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=report_filename(selfcheck, lang)
     )
