@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from app.assessment.questionnaire import available_versions, get_questionnaire
 
-from . import database  # noqa: F401  (SQLite settings for every engine)
+from . import database, security  # noqa: F401  (database: SQLite settings for every engine)
 from .config import Config, database_url, secret_key
 from .extensions import babel, csrf, db, login_manager, migrate
 from .reports.fonts import require_report_font
@@ -19,6 +19,8 @@ from .reports.fonts import require_report_font
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = security.BoundedInt  # before any route is added
+    app.json = security.JSONProvider(app)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_object(Config)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.instance_path)
@@ -49,7 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.session_protection = "basic"
 
-    from . import cli, security, views
+    from . import cli, views
     from .admin.routes import bp as admin_bp
     from .api.account import bp as account_bp
     from .api.routes import bp as api_bp

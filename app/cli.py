@@ -132,7 +132,7 @@ def create_user(username, org_code, role, name, password, assign):
 
 @click.command("open-cycle")
 @with_appcontext
-@click.argument("year", type=int)
+@click.argument("year", type=click.IntRange(1, 9999))
 @click.option("--version", "version", help="Questionnaire version (default: the newest).")
 @click.option("--opens", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: 1 January).")
 @click.option("--closes", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: 31 December).")
@@ -189,7 +189,7 @@ def import_answers(file, submit):
 @click.command("render-report")
 @with_appcontext
 @click.option("--branch", "branch_code", required=True, help="Code of the branch.")
-@click.option("--year", type=int, required=True, help="Year of the self-check cycle.")
+@click.option("--year", type=click.IntRange(1, 9999), required=True, help="Year of the self-check cycle.")
 @click.option("--lang", type=click.Choice(["zh", "en", "bilingual"]), default="bilingual", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True)
 @click.option("--template", default="default", show_default=True, help="A layout of report_templates/.")

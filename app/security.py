@@ -7,8 +7,12 @@ import time
 from datetime import timedelta
 
 from flask import Flask, abort, current_app, request, session
+from flask.json.provider import DefaultJSONProvider
 from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, func, select, update
+from werkzeug.routing import IntegerConverter
+
+from app.assessment.questionnaire import storable
 
 from . import audit
 from .database import write_transaction
@@ -84,12 +88,32 @@ LIVE_SESSION_USER = (
 
 
 def refuse_nul_bytes():
-    """No text a person types contains NUL, and PostgreSQL refuses it: answer 400 before any query."""
+    """Query strings and forms: text that cannot be stored (`storable`, the rule answers follow
+    too) is refused with 400 before any query. JSON answers meet the same rule in `Item.parse`."""
     values = list(request.args.values())
     if request.method == "POST" and request.mimetype != "application/json":
         values += request.form.values()
-    if any("\x00" in v for v in values):
+    if not all(storable(v) for v in values):
         abort(400)
+
+
+class BoundedInt(IntegerConverter):
+    """`<int:…>` of every route: a number beyond the database's integer columns matches no route
+    (404), instead of reaching the driver, which cannot even bind it."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Request bodies: JSON nested deeper than the parser can follow is unreadable (a 400 with the
+    usual message, as for any broken JSON), not a server error."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 def expire_idle_session() -> None:

@@ -19,6 +19,7 @@ from app.assessment.questionnaire import AnswerError, Item, Questionnaire
 def answer_error_message(error: AnswerError) -> str:
     """The user-language message for a domain `AnswerError`."""
     messages = {
+        "unreadable": lambda p: _("This answer contains a character that cannot be saved; please type it again."),
         "too_long": lambda p: _("Too long: at most %(max)s characters.", **p),
         "yes_no": lambda p: _("Choose yes or no."),
         "percent": lambda p: _("Enter a number from 0 to 100."),

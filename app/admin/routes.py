@@ -10,6 +10,7 @@ from ..models import AuditEvent
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 100
+MAX_PAGE = 2**31 // PAGE_SIZE
 
 
 @bp.route("/audit")
@@ -18,7 +19,8 @@ def audit_log():
     if current_user.role != "admin":
         abort(403)
     action = request.args.get("action")
-    page = max(1, request.args.get("page", 1, type=int))
+    page = request.args.get("page", 1, type=int)
+    page = page if 0 < page <= MAX_PAGE else 1  # an offset past what the database's integers hold
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if action in ACTIONS:
         query = query.where(AuditEvent.action == action)

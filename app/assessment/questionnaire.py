@@ -28,7 +28,7 @@ class QuestionnaireError(ValueError):
 class AnswerError(ValueError):
     """An answer does not fit its item.
 
-    `code` names the problem (too_long, yes_no, percent, whole_number, unknown_item) and
+    `code` names the problem (unreadable, too_long, yes_no, percent, whole_number, unknown_item) and
     `params` its numbers; the web layer turns them into a message in the user's language.
     """
 
@@ -87,6 +87,8 @@ class Item:
 
         Returns None for an empty answer; raises AnswerError when it does not fit.
         """
+        if isinstance(raw, str) and not storable(raw):
+            raise AnswerError(self.id, "unreadable")
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             return None
         if self.type == "text":
@@ -138,6 +140,20 @@ class Item:
 
 
 MAX_TEXT = 4000
+
+
+def storable(text: str) -> bool:
+    """Text without NUL and without half of a surrogate pair (a JSON "\\ud800"): nobody types
+    either, and no database stores them. The one rule for every way text comes in."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 YES = {"yes", "y", "true", "1", "是", "on"}
 NO = {"no", "n", "false", "0", "否", "off"}
 

@@ -15,7 +15,9 @@ from . import exports, queries
 
 @click.command("export-results")
 @with_appcontext
-@click.option("--year", "years", type=int, multiple=True, required=True, help="Year of a cycle (repeatable).")
+@click.option(
+    "--year", "years", type=click.IntRange(1, 9999), multiple=True, required=True, help="Year of a cycle (repeatable)."
+)
 @click.option("--org", "org_code", help="Code of the organisation whose subtree to export (default: all).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), required=True)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True)

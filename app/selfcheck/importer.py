@@ -20,6 +20,9 @@ from app.assessment.questionnaire import AnswerError, get_questionnaire
 
 from ..extensions import db
 from ..models import Cycle, Organisation, SelfCheck
+from ..organisations import code_problem
+
+MAX_YEAR = 9999
 
 
 @dataclass
@@ -70,7 +73,7 @@ def _read_rows(reader: csv.DictReader, batch: ImportBatch) -> None:
             batch.errors.append((line, "expected exactly 4 columns"))
             continue
         branch, year = row["branch"].strip(), row["year"].strip()
-        if not year.isdecimal():
+        if not year.isdecimal() or not 0 < int(year) <= MAX_YEAR:
             batch.errors.append((line, f"year {year!r} is not a year"))
             continue
         if batch.branch is None:
@@ -84,29 +87,63 @@ def _read_rows(reader: csv.DictReader, batch: ImportBatch) -> None:
 def read_json(text: str) -> ImportBatch:
     batch = ImportBatch()
     try:
-        data = json.loads(text)
+        # a number of more digits than any answer or year has stays the text it is (and is then
+        # refused as an answer or a year), rather than meeting Python's limit on long integers
+        data = json.loads(text, parse_int=lambda digits: int(digits) if len(digits) <= 20 else digits)
     except json.JSONDecodeError as exc:
         batch.errors.append((exc.lineno, f"not valid JSON: {exc.msg}"))
+        return batch
+    except RecursionError:
+        batch.errors.append((_too_deep_line(text), "not valid JSON: nested too deeply"))
         return batch
     if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
         batch.errors.append((1, 'expected {"branch": ..., "year": ..., "answers": {...}}'))
         return batch
+    lines = text.splitlines()
     batch.branch = str(data.get("branch", "")).strip() or None
     year = data.get("year")
-    batch.year = year if isinstance(year, int) and not isinstance(year, bool) else None
-    if batch.branch is None or batch.year is None:
+    if batch.branch is None or year is None:
         batch.errors.append((1, "branch and year are required"))
-    lines = text.splitlines()
+    elif isinstance(year, int) and not isinstance(year, bool) and 0 < year <= MAX_YEAR:
+        batch.year = year
+    else:
+        batch.errors.append((_line_of(lines, "year", after=None), f"year {_shown(year)} is not a year"))
     for item_id, value in data["answers"].items():
         batch.rows.append((_line_of(lines, item_id), str(item_id), value))
     return batch
 
 
-def _line_of(lines: list[str], key: str) -> int:
-    """The line where `"key"` first appears after the "answers" key (JSON keeps no positions)."""
-    start = next((n for n, line in enumerate(lines) if '"answers"' in line), 0)
+def _line_of(lines: list[str], key: str, after: str | None = "answers") -> int:
+    """The line where `"key"` first appears after the `after` key (JSON keeps no positions)."""
+    start = next((n for n, line in enumerate(lines) if after and f'"{after}"' in line), 0)
     needle = json.dumps(key, ensure_ascii=False)
     return next((n + 1 for n, line in enumerate(lines) if n >= start and needle in line), start + 1)
+
+
+def _too_deep_line(text: str, depth_limit: int = 100) -> int:
+    """The line where brackets outside strings first nest deeper than `depth_limit`."""
+    depth, line, in_string, escaped = 0, 1, False, False
+    for char in text:
+        if char == "\n":
+            line += 1
+        elif in_string:
+            escaped = not escaped and char == "\\"
+            in_string = escaped or char != '"'
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > depth_limit:
+                return line
+        elif char in "]}":
+            depth -= 1
+    return line
+
+
+def _shown(value, limit: int = 40) -> str:
+    """`value` as an error message quotes it, cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"
 
 
 def validate(batch: ImportBatch) -> tuple[SelfCheck | None, Organisation | None, Cycle | None, dict]:
@@ -114,7 +151,8 @@ def validate(batch: ImportBatch) -> tuple[SelfCheck | None, Organisation | None,
     org = cycle = selfcheck = None
     answers = {}
     if batch.branch is not None:
-        org = db.session.scalar(select(Organisation).where(Organisation.code == batch.branch))
+        if code_problem(batch.branch) is None:
+            org = db.session.scalar(select(Organisation).where(Organisation.code == batch.branch))
         if org is None or org.kind != "branch":
             batch.errors.append((batch.rows[0][0] if batch.rows else 1, f"no branch with code {batch.branch!r}"))
     if batch.year is not None:
@@ -141,7 +179,7 @@ def validate(batch: ImportBatch) -> tuple[SelfCheck | None, Organisation | None,
         try:
             item.parse(raw)
         except AnswerError as exc:
-            batch.errors.append((line, f"item {item_id}: invalid value {raw!r} ({describe(exc)})"))
+            batch.errors.append((line, f"item {item_id}: invalid value {_shown(raw)} ({describe(exc)})"))
             continue
         answers[item_id] = raw
     batch.errors.sort()
@@ -150,6 +188,7 @@ def validate(batch: ImportBatch) -> tuple[SelfCheck | None, Organisation | None,
 
 def describe(error: AnswerError) -> str:
     return {
+        "unreadable": "contains NUL or a broken character",
         "too_long": "too long",
         "yes_no": "expected yes or no",
         "percent": "expected a number from 0 to 100",
