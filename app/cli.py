@@ -20,10 +20,10 @@ from .comparison.cli import export_results
 from .extensions import db
 from .jobs.cli import worker
 from .models import ORG_KINDS, ROLES, Cycle, Organisation, User
+from .organisations import KIND_LABELS, expected_path, organisation_problems, user_problems
 from .selfcheck import importer, service
 
 ROOT = Path(__file__).resolve().parent.parent
-KIND_LABELS = {"committee": "committee", "general_branch": "general branch", "branch": "branch"}
 
 
 def init_app(app: Flask) -> None:
@@ -78,23 +78,25 @@ def seed_demo(if_empty):
 @click.option("--parent", "parent_code", help="Code of the parent organisation.")
 def create_org(code, kind, name, parent_code):
     """Create an organisation: CODE KIND NAME [--parent CODE]."""
-    if db.session.scalar(select(Organisation).where(Organisation.code == code)):
-        raise click.ClickException(f"An organisation with code {code} exists already.")
     parent = None
     if parent_code:
         parent = db.session.scalar(select(Organisation).where(Organisation.code == parent_code))
         if parent is None:
-            raise click.ClickException(f"No organisation with code {parent_code}.")
-        if ORG_KINDS.index(kind) <= ORG_KINDS.index(parent.kind):
-            raise click.ClickException(f"A {KIND_LABELS[kind]} cannot sit under a {KIND_LABELS[parent.kind]}.")
-    elif kind != "committee":
-        raise click.ClickException("Only a committee can stand without a parent.")
-    org = Organisation(
-        code=code, kind=kind, name=name, parent=parent, path=(parent.path if parent else "/") + code + "/"
-    )
+            raise click.ClickException(f"No organisation with code {parent_code!r}.")
+    where = (parent.kind, parent.path) if parent else None
+    refuse(organisation_problems(code, kind, name, where))
+    if db.session.scalar(select(Organisation).where(Organisation.code == code)):
+        raise click.ClickException(f"An organisation with code {code} exists already.")
+    org = Organisation(code=code, kind=kind, name=name, parent=parent, path=expected_path(code, where))
     db.session.add(org)
     db.session.commit()
     click.echo(f"Created {org.code} ({KIND_LABELS[kind]}) {org.name}")
+
+
+def refuse(problems: list[str]) -> None:
+    if problems:
+        text = "; ".join(problems)
+        raise click.ClickException(text[0].upper() + text[1:] + ".")
 
 
 @click.command("create-user")
@@ -107,13 +109,12 @@ def create_org(code, kind, name, parent_code):
 @click.option("--assign", multiple=True, help="For trainers: an organisation code they may read (repeatable).")
 def create_user(username, org_code, role, name, password, assign):
     """Create a user of one organisation with one role."""
-    if db.session.scalar(select(User).where(User.username == username)):
-        raise click.ClickException(f"User {username} exists already.")
     org = db.session.scalar(select(Organisation).where(Organisation.code == org_code))
     if org is None:
-        raise click.ClickException(f"No organisation with code {org_code}.")
-    if role == "branch" and org.kind != "branch":
-        raise click.ClickException("A branch user must belong to a branch.")
+        raise click.ClickException(f"No organisation with code {org_code!r}.")
+    refuse(user_problems(username, name or username, role, org.kind))
+    if db.session.scalar(select(User).where(User.username == username)):
+        raise click.ClickException(f"User {username} exists already.")
     if len(password) < 8:
         raise click.ClickException("The password needs at least 8 characters.")
     user = User(username=username, name=name or username, role=role, organisation=org)
@@ -219,10 +220,8 @@ def export_all(file):
     """Write every table of the database to one JSON FILE (see `import-all`)."""
     from . import backup
 
-    data = backup.export_to_file(file)
-    rows = sum(len(t["rows"]) for t in data["tables"].values())
-    click.echo(f"Exported {rows} rows of {len(data['tables'])} tables to {file} "
-               f"(schema revision {data['alembic_revision'] or 'unknown'}).")  # fmt: skip
+    counts = backup.export_to_file(file)
+    click.echo(f"Exported {sum(counts.values())} rows of {len(counts)} tables to {file}.")
 
 
 @click.command("import-all")

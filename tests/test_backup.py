@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import tracemalloc
 import uuid
 from datetime import date
 
@@ -223,7 +225,30 @@ def broken(data: dict, how: str) -> dict:
         tables["answer"]["rows"][-1][column] = 999_999
     elif how == "other revision":
         data["alembic_revision"] = "0123456789ab"
+    else:  # one value of one row: what the outside probe put there
+        table, column, value = ODD_VALUES[how]
+        rows = tables[table]["rows"]
+        rows[-1][tables[table]["columns"].index(column)] = value
     return data
+
+
+# (table, column, value); "@…@" values are put into the file's text as they are, not as JSON strings
+ODD_VALUES = {
+    "nested 5,000 deep": ("answer", "value", "@" + "[" * 5000 + "]" * 5000 + "@"),
+    "5,000 digits": ("answer", "seq", "@" + "7" * 5000 + "@"),
+    "year 10^30": ("cycle", "year", "@1" + "0" * 30 + "@"),
+    "year 2^40": ("cycle", "year", 2**40),
+    "NUL in a name": ("organisation", "name", "党委\x00"),
+    "kind planet": ("organisation", "kind", "planet"),
+    "code with a slash": ("organisation", "code", "CG/CG-JG"),
+    "root path": ("organisation", "path", "/"),
+    "role superuser": ("user", "role", "superuser"),
+    "escape in a name": ("user", "name", "\x1b[2J"),
+}
+
+
+def broken_text(data: dict, how: str) -> str:
+    return re.sub(r'"@([^"@]*)@"', r"\1", json.dumps(broken(data, how)))
 
 
 EXPECTED = {
@@ -233,6 +258,16 @@ EXPECTED = {
     "short row": "table 'self_check', row 1: expected a list of",
     "dangling reference": "the database refused the rows of table 'answer'",
     "other revision": "schema revision 0123456789ab",
+    "nested 5,000 deep": "table 'answer', row 660, column 'value': unexpected list",
+    "5,000 digits": "table 'answer', row 660: cannot read the file as JSON: parse error: integer overflow",
+    "year 10^30": "table 'cycle', row 2: cannot read the file as JSON: parse error: integer overflow",
+    "year 2^40": "table 'cycle', row 2, column 'year': 1099511627776 is beyond what the column holds",
+    "NUL in a name": "table 'organisation', row 13, column 'name': contains NUL",
+    "kind planet": "table 'organisation', row 13: kind 'planet' must be one of committee",
+    "code with a slash": "table 'organisation', row 13: code 'CG/CG-JG' must be 1–20 letters",
+    "root path": "table 'organisation', row 13: path '/' must be '/CG/CG-SQ/B06/'",
+    "role superuser": "table 'user', row 14: role 'superuser' must be one of branch",
+    "escape in a name": "table 'user', row 14: name '\\x1b[2J' contains control or unprintable characters",
 }
 
 
@@ -247,7 +282,7 @@ def test_a_bad_file_is_refused_with_a_clear_message_and_nothing_is_written(new_a
     target = new_app(kind, "dst")
     for how, message in EXPECTED.items():
         bad = tmp_path / f"{how.replace(' ', '-')}.json"
-        bad.write_text(json.dumps(broken(good, how)), encoding="utf-8")
+        bad.write_text(broken_text(good, how), encoding="utf-8")
         result = cli(target, "import-all", str(bad))
         assert result.exit_code != 0, how
         assert message in result.output, (how, result.output)
@@ -275,3 +310,62 @@ def test_rows_of_a_self_referencing_table_go_in_parents_first(new_app):
         with pytest.raises(backup.BackupError, match="cycle"):
             backup.self_referencing_order(table, [{"id": 1, "parent_id": 2}, {"id": 2, "parent_id": 1}])
         assert "organisation" in inspect(db.engine).get_table_names()
+
+
+def bulk_drafts(app, committee: str, year: int, branches: int) -> int:
+    """`branches` more branches under `committee`, each with a draft of `year` answering every
+    item, written with bulk INSERTs (a large database in a second); the number of answers."""
+    from app.models import Answer, utcnow
+    from tests.conftest import answers_at
+
+    answers = answers_at(3)
+    now = utcnow()
+    with app.app_context():
+        parent = db.session.scalar(select(Organisation).where(Organisation.code == committee))
+        cycle_id = db.session.scalar(select(Cycle.id).where(Cycle.year == year))
+        first = 100_000
+        ids = range(first, first + branches)
+        db.session.execute(Organisation.__table__.insert(), [
+            {"id": i, "code": f"M{i}", "kind": "branch", "name": f"第{i}党支部", "parent_id": parent.id,
+             "path": f"{parent.path}M{i}/"} for i in ids])  # fmt: skip
+        db.session.execute(SelfCheck.__table__.insert(), [
+            {"id": i, "organisation_id": i, "cycle_id": cycle_id, "status": "draft", "revision": 1, "created_at": now,
+             "updated_at": now} for i in ids])  # fmt: skip
+        rows = [{"selfcheck_id": i, "item_id": item, "value": json.dumps(value, ensure_ascii=False), "score": 50.0,
+                 "seq": i, "updated_at": now} for i in ids for item, value in answers.items()]  # fmt: skip
+        db.session.execute(Answer.__table__.insert(), rows)
+        db.session.commit()
+        return len(rows)
+
+
+def round_trip_peaks(new_app, tmp_path, branches: int) -> tuple[int, int, int]:
+    """Export a database of `branches` bulk drafts and import it again: (file size, peak memory of
+    the export, of the import), as Python's allocations traced beyond what was held before."""
+    source = new_app("sqlite", f"src{branches}")
+    seed_demo(source)
+    bulk_drafts(source, "CG", date.today().year - 1, branches)
+    target = new_app("sqlite", f"dst{branches}")
+    dump = tmp_path / f"dump{branches}.json"
+    tracemalloc.start()
+    try:
+        baseline = tracemalloc.get_traced_memory()[0]
+        assert cli(source, "export-all", str(dump)).exit_code == 0
+        export_peak = tracemalloc.get_traced_memory()[1] - baseline
+        tracemalloc.reset_peak()
+        baseline = tracemalloc.get_traced_memory()[0]
+        result = cli(target, "import-all", str(dump))
+        import_peak = tracemalloc.get_traced_memory()[1] - baseline
+    finally:
+        tracemalloc.stop()
+    assert result.exit_code == 0, result.output
+    assert snapshot(target) == snapshot(source)
+    return dump.stat().st_size, export_peak, import_peak
+
+
+def test_export_and_import_stream_rows_instead_of_holding_the_file(new_app, tmp_path):
+    small = round_trip_peaks(new_app, tmp_path, 150)
+    large = round_trip_peaks(new_app, tmp_path, 600)
+    assert large[0] > 3.5 * small[0]
+    # a file four times as large takes no more memory: a batch of rows at a time, never the file
+    assert large[1] < 1.5 * small[1], (small, large)
+    assert large[2] < 1.5 * small[2], (small, large)

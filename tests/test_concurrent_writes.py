@@ -5,12 +5,15 @@ writer has moved past ("database is locked" at once, whatever the busy timeout).
 Two ways in, as the outside probe found it: real autosaves running in another thread while
 reports are downloaded through the API; and every read route of the access table, for a user
 of each role, with a writer that commits right after each statement the request runs.
+And `export-all`, which reads everything in one transaction: autosaves go on meanwhile.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
+import time
 
 import pytest
 from flask import has_request_context, request
@@ -20,6 +23,7 @@ from app.extensions import db
 from app.models import ApiToken, AuditEvent, User
 from tests.conftest import THIS_YEAR, login
 from tests.test_api import make_token
+from tests.test_backup import bulk_drafts
 from tests.test_routes_access import API, PAGES, call, objects  # noqa: F401  (objects: a fixture)
 
 
@@ -129,3 +133,41 @@ def test_every_read_route_answers_as_usual_when_a_writer_gets_in_between(app, ob
             select(User.username).join(ApiToken).where(User.username.in_(USERS), ApiToken.last_used_at.is_(None))
         ).all()
         assert unused == []
+
+
+class TimedAutosaver(Autosaver):
+    """An Autosaver that keeps when each of its saves began and ended."""
+
+    def __init__(self, app):
+        super().__init__(app)
+        self.spans = []
+
+    def run(self):
+        seq = 0
+        while not self.stop.is_set():
+            seq += 1
+            began = time.monotonic()
+            response = self.client.post(self.url, json={"answers": {"L11": f"第{seq}次"}})
+            if response.status_code == 200:
+                self.spans.append((began, time.monotonic()))
+
+
+def test_export_all_lets_the_application_write_meanwhile(app, world, tmp_path):
+    sqlite_file(app)
+    bulk_drafts(app, "C1", THIS_YEAR - 1, 1500)  # 66,000 answers: an export of a second or so
+    writer = TimedAutosaver(app)
+    writer.start()
+    try:
+        time.sleep(0.2)
+        began = time.monotonic()
+        result = app.test_cli_runner().invoke(args=["export-all", str(tmp_path / "backup.json")])
+        ended = time.monotonic()
+    finally:
+        writer.stop.set()
+        writer.join(30)
+    assert result.exit_code == 0, result.output
+    waits = [end - start for start, end in writer.spans if start < ended and end > began]
+    assert len(waits) >= 3, (ended - began, len(writer.spans))
+    assert max(waits) < (ended - began) / 4  # no save waited for the export's read to finish
+    backup = json.loads((tmp_path / "backup.json").read_text(encoding="utf-8"))
+    assert len(backup["tables"]["answer"]["rows"]) >= 66_000
