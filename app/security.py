@@ -153,4 +153,10 @@ def add_security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.endpoint != "static" and "no-store" not in response.headers.get("Cache-Control", ""):
+        # every page is someone's: results, drafts, overviews, a form's token; no cache keeps a copy
+        # (send_file's "no-cache" would still let one keep it)
+        response.headers["Cache-Control"] = "no-store"
+    if current_app.config["SESSION_COOKIE_SECURE"]:  # served over HTTPS: browsers never try plain HTTP again
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response

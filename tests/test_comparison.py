@@ -302,3 +302,20 @@ def test_result_page_shows_peer_position_without_names(client, cohort):
     assert "50.0" in section
     for other in ("B2", "B3", "X1"):
         assert other not in section
+
+
+def test_the_csv_export_neutralises_formulas_in_names(app, client, world):
+    names = {"B1": "=1+2+cmd|' /C calc'!A0", "B2": "@SUM(A1)", "B3": "-2+3"}
+    with app.app_context():
+        for code, name in names.items():
+            db.session.execute(db.update(Organisation).where(Organisation.code == code).values(name=name))
+        db.session.commit()
+    for code in names:
+        submitted_selfcheck(app, code, THIS_YEAR)
+    login(client, "leader")
+    _, response = run_job(client, "export_csv", year=THIS_YEAR)
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    shown = {row[0]: row[1] for row in rows[1:]}
+    assert shown == {code: "'" + name for code, name in names.items()}
+    assert all(not cell.startswith(("=", "+", "@")) for row in rows for cell in row)
+    assert float(rows[1][4]) > 0  # numbers stay numbers

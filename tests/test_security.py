@@ -12,6 +12,7 @@ from app.config import secret_key
 from app.extensions import db
 from app.models import AuditEvent, LoginSession, SelfCheck
 from tests.conftest import PASSWORD, THIS_YEAR, login, submitted_selfcheck
+from tests.test_routes_access import API, PAGES, objects  # noqa: F401  (objects: a fixture)
 
 
 @pytest.fixture
@@ -225,3 +226,25 @@ def test_nul_bytes_are_refused_before_any_query(client, world):
     assert client.get("/overview?year=%00").status_code == 400
     assert client.get("/compare?org=C1%00").status_code == 400
     assert client.post("/results/1/reopen", data={"reason": "a\x00b"}).status_code == 400
+
+
+def test_no_page_is_kept_by_a_cache_and_https_is_remembered(app, objects):  # noqa: F811
+    """Every page and API answer of the access table, as a user of each role: `no-store`
+    (static files excepted); HSTS once the app is served over HTTPS."""
+    ids, tokens = objects
+    for username in ("b1", "leader", "trainer", "admin"):
+        client = app.test_client()
+        login(client, username)
+        for endpoint, method, path, _body, _expected in PAGES + API:
+            if method != "GET" or endpoint == "static":
+                continue
+            headers = {"Authorization": f"Bearer {tokens[username]}"} if path.startswith("/api/") else {}
+            response = client.get(path.format(**ids), headers=headers)
+            response.close()
+            assert "no-store" in response.headers.get("Cache-Control", ""), (username, path)
+            assert "Strict-Transport-Security" not in response.headers
+    static = app.test_client().get("/static/app.js")
+    static.close()
+    assert "no-store" not in static.headers.get("Cache-Control", "")
+    app.config["SESSION_COOKIE_SECURE"] = True
+    assert app.test_client().get("/login").headers["Strict-Transport-Security"] == "max-age=31536000"

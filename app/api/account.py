@@ -23,7 +23,7 @@ def tokens_page(form: CreateTokenForm, new_token: str | None = None, status: int
         tokens=user_tokens(current_user),
         new_token=new_token,
     )
-    return response, status, {"Cache-Control": "no-store"}
+    return response, status
 
 
 @bp.route("/tokens")

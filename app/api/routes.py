@@ -42,12 +42,6 @@ def require_token():
         g.api_user = authenticate()
 
 
-@bp.after_request
-def no_store(response):
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
 # ---------------------------------------------------------------- helpers
 
 

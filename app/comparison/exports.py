@@ -1,8 +1,8 @@
 """Exports of a selection: one row per unit and cycle, one column per pillar and per item.
 
 CSV through the csv module (UTF-8 with a byte-order mark, so spreadsheet programs read the
-Chinese names); XLSX through the streaming writer of `xlsx.py`, with a "Columns" sheet that
-describes every column in Chinese and English.
+Chinese names; text that would start a formula made inert); XLSX through the streaming writer
+of `xlsx.py`, with a "Columns" sheet that describes every column in Chinese and English.
 """
 
 from __future__ import annotations
@@ -74,12 +74,21 @@ def _rounded(row: tuple) -> list:
     return [round(v, 2) if isinstance(v, float) else v for v in row]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value):
+    """A text cell that a spreadsheet would run as a formula (an organisation named
+    "=1+2+cmd|' /C calc'!A0"), with a leading apostrophe, so it shows as the text it is."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def csv_bytes(selection: Selection) -> bytes:
     cols, pillar_ids, item_ids = columns(selection)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c.name for c in cols])
-    writer.writerows(_rounded(row) for row in export_rows(selection, item_ids, pillar_ids))
+    writer.writerows([inert(v) for v in _rounded(row)] for row in export_rows(selection, item_ids, pillar_ids))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

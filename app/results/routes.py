@@ -35,7 +35,7 @@ def result(selfcheck_id: int):
         previous=previous_sc,
         change=change_since(result, previous),
         can_edit=can_edit(current_user, selfcheck),
-        reopen_form=ReopenForm() if can_reopen(current_user, selfcheck) else None,
+        reopen_form=ReopenForm() if can_reopen(current_user, selfcheck) and selfcheck.cycle.is_open() else None,
         peers=peer_position(selfcheck),
     )
 
@@ -48,8 +48,13 @@ def reopen(selfcheck_id: int):
         abort(403)
     form = ReopenForm()
     if form.validate():
-        service.reopen(selfcheck, current_user._get_current_object(), form.reason.data.strip())
-        flash(_("The self-check is a draft again; the branch can change and resubmit it."), "success")
+        try:
+            service.reopen(selfcheck, current_user._get_current_object(), form.reason.data.strip())
+        except service.NotEditable:
+            flash(_("The %(year)s cycle is closed: its self-checks can no longer be reopened.",
+                    year=selfcheck.cycle.year), "error")  # fmt: skip
+        else:
+            flash(_("The self-check is a draft again; the branch can change and resubmit it."), "success")
     else:
         for error in form.reason.errors:
             flash(error, "error")

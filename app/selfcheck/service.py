@@ -270,7 +270,14 @@ def submit(selfcheck: SelfCheck, user: User | None, *, enforce_window: bool = Tr
 
 
 def reopen(selfcheck: SelfCheck, user: User, reason: str) -> None:
-    """Send a submitted self-check back to draft, recording who, when and why."""
+    """Send a submitted self-check back to draft, recording who, when and why.
+
+    Only while its cycle is open (NotEditable otherwise): a draft of a closed cycle could be
+    neither changed nor resubmitted, and would drop out of that year's comparisons and of the
+    next year's change. To correct a closed year, extend its cycle first (`open-cycle`).
+    """
+    if not selfcheck.cycle.is_open():
+        raise NotEditable()
     db.session.add(Reopening(selfcheck_id=selfcheck.id, user_id=user.id, reason=reason))
     audit.record("reopen", user, f"{selfcheck.organisation.code} {selfcheck.cycle.year}: {reason}")
     selfcheck.status = DRAFT
