@@ -132,5 +132,12 @@ def init_app(app: Flask) -> None:
         rule = request.url_rule
         return redirect(request.path if rule is not None and "GET" in rule.methods else url_for("index"))
 
-    for code in (403, 404):
-        app.register_error_handler(code, lambda e: (render_template("error.html", error=e), e.code))
+    def error_page(error):
+        if request.path.startswith("/api/"):  # no route of the API matched: its JSON, not a page
+            from .api.errors import http_error_response
+
+            return http_error_response(error)
+        return (render_template("error.html", error=error), error.code) if error.code != 405 else error
+
+    for code in (403, 404, 405):
+        app.register_error_handler(code, error_page)

@@ -10,6 +10,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -17,7 +18,13 @@ from schemathesis.specs.openapi.checks import (
 from tests.conftest import THIS_YEAR, submitted_selfcheck
 from tests.test_api import make_token
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,  # what the document forbids, the server refuses
+]
 EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 10}
 PDF_EXAMPLES = 5  # each renders a whole report
 
@@ -82,3 +89,40 @@ def test_the_api_conforms_to_its_openapi_document(app, seeded, username):
                 case.call_and_validate(headers=headers, checks=CHECKS)
 
             conforms()
+
+
+def test_every_path_allows_what_the_document_says_and_nothing_more(app, world):
+    """OPTIONS names the documented methods (with HEAD and OPTIONS); any other method is 405 with
+    the same Allow, as JSON."""
+    headers = {"Authorization": f"Bearer {make_token(app, 'b1')}"}
+    client = app.test_client()
+    document = client.get("/api/v1/openapi.json").json
+    for template, operations in document["paths"].items():
+        path = "/api/v1" + template.replace("{selfcheck_id}", "1").replace("{year}", str(THIS_YEAR))
+        documented = {method.upper() for method in operations}
+        allowed = documented | {"OPTIONS"} | ({"HEAD"} if "GET" in documented else set())
+        options = client.options(path, headers=headers)
+        assert set(options.headers["Allow"].split(", ")) == allowed, path
+        for method in {"GET", "POST", "PUT", "PATCH", "DELETE"} - documented:
+            refused = client.open(path, method=method, headers=headers)
+            assert refused.status_code == 405, (method, path)
+            assert refused.json["error"]["code"] == "method_not_allowed"
+            assert set(refused.headers["Allow"].split(", ")) == allowed
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/selfchecks/{id}/answers", {"answers": {"L01": 3}, "seq": None}, "seq"),
+        ("/selfchecks/{id}/answers", {"answers": {"L01": 3}, "base": None}, "base"),
+        ("/organisations?kind=", None, "kind"),
+        ("/selfchecks?year=", None, "year"),
+    ],
+)
+def test_what_the_document_forbids_is_refused(app, seeded, path, body, field):
+    """The probe's cases: `seq: null` and an empty `?kind=` were accepted though the schema forbids them."""
+    headers = {"Authorization": f"Bearer {make_token(app, 'b1')}"}
+    url = "/api/v1" + path.format(id=seeded[-1])
+    response = app.test_client().open(url, method="PATCH" if body else "GET", json=body, headers=headers)
+    assert response.status_code == 400
+    assert set(response.json["error"]["fields"]) == {field}

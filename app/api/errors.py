@@ -51,22 +51,31 @@ def http_error_message(status: int) -> tuple[str, str]:
     return known.get(status, ("http_error", _("The request could not be handled.")))
 
 
+def http_error_response(error: HTTPException) -> Response:
+    """The JSON answer to an HTTP error below 500; a 405 names the methods the path has."""
+    status = error.code or 500
+    code, message = http_error_message(status)
+    response = error_response(status, code, message)
+    if status == 405 and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
 def register(bp: Blueprint) -> None:
-    """Answer every error raised inside the API with the JSON shape, never with HTML or a traceback."""
+    """Answer every error raised inside the API with the JSON shape, never with HTML or a traceback.
+
+    Where no route of the API matched at all (an unknown path, a method the path does not have),
+    the application's own error handler hands over to `http_error_response` (app/views.py).
+    """
 
     @bp.errorhandler(ApiError)
     def api_error(error: ApiError):
         return error_response(error.status, error.code, error.message, error.fields, **error.extra)
 
     def http_error(error: HTTPException):
-        status = error.code or 500
-        if status >= 500:
+        if (error.code or 500) >= 500:
             return internal_error(error)
-        code, message = http_error_message(status)
-        response = error_response(status, code, message)
-        if status == 405 and error.valid_methods:
-            response.headers["Allow"] = ", ".join(error.valid_methods)
-        return response
+        return http_error_response(error)
 
     # by code as well as by class: the app's own 403/404 page handlers are looked up by code first
     for status in (400, 401, 403, 404, 405, 409, 413, 415, 422):

@@ -6,11 +6,10 @@ from __future__ import annotations
 import math
 from io import BytesIO
 
-from flask import Blueprint, current_app, g, jsonify, request, send_file, url_for
+from flask import Blueprint, g, jsonify, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from forms.selfcheck import answer_error_message
 
@@ -59,7 +58,7 @@ def bad_request(fields: dict, message: str | None = None) -> ApiError:
 
 def year_arg(name: str) -> int | None:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     try:
         value = int(raw)
@@ -183,7 +182,7 @@ def organisations():
     if root:
         query = query.where(Organisation.in_subtree(visible_org(user, root).path))
     kind = request.args.get("kind")
-    if kind:
+    if kind is not None:
         if kind not in ORG_KINDS:
             raise bad_request({"kind": _("Expected one of: %(choices)s.", choices=", ".join(ORG_KINDS))})
         query = query.where(Organisation.kind == kind)
@@ -268,16 +267,16 @@ def save_answers(selfcheck_id: int):
     answers, raw_seq, base = payload.get("answers"), payload.get("seq"), payload.get("base")
     if not isinstance(answers, dict) or len(answers) > MAX_ANSWERS:
         raise bad_request({"answers": _("Expected an object of at most %(n)d answers by question id.", n=MAX_ANSWERS)})
-    seq = whole_number(raw_seq) if raw_seq is not None else None
-    if raw_seq is not None and (seq is None or not 0 <= seq < MAX_SEQ):
+    seq = whole_number(raw_seq) if "seq" in payload else None
+    if "seq" in payload and (seq is None or not 0 <= seq < MAX_SEQ):  # null too: the document says a number
         raise bad_request({"seq": _("Expected a whole number from 0 to %(max)s.", max=MAX_SEQ - 1)})
-    base_values, base_unreadable = answer_values(base) if isinstance(base, dict) else ({}, base is not None)
+    base_values, base_unreadable = answer_values(base) if isinstance(base, dict) else ({}, "base" in payload)
     if base_unreadable:
         raise bad_request({"base": _("Expected an object of the answers as you last saw them, by question id.")})
     answers, unreadable = answer_values(answers)
     try:
         outcome = service.save_answers(
-            selfcheck, answers, user, seq=seq, base=base_values if base is not None else None
+            selfcheck, answers, user, seq=seq, base=base_values if "base" in payload else None
         )
     except service.NotEditable:
         raise not_editable(selfcheck) from None
@@ -356,24 +355,3 @@ def report(selfcheck_id: int):
     return send_file(
         BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=report_filename(selfcheck, lang)
     )
-
-
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-
-
-@bp.route("/", defaults={"path": ""}, methods=METHODS, strict_slashes=False)
-@bp.route("/<path:path>", methods=METHODS)
-def unknown(path: str):
-    """Any other URL or method under /api/v1 answers JSON (404 or 405), not the pages' HTML."""
-    adapter = current_app.create_url_adapter(request)
-    allowed = []
-    for method in METHODS:
-        try:
-            endpoint, _args = adapter.match(request.path, method=method)
-        except HTTPException:
-            continue
-        if endpoint != "api.unknown":
-            allowed.append(method)
-    if allowed:
-        raise MethodNotAllowed(valid_methods=allowed)
-    raise not_found()
