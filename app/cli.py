@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
         create_token,
         export_results,
         worker,
+        prune,
     ):
         app.cli.add_command(command)
 
@@ -240,6 +241,16 @@ def import_all(file):
     for name in summary.missing_tables:
         click.echo(f"Note: the file has no table {name}; it stays empty.", err=True)
     click.echo(f"Imported {summary.total} rows into {len(summary.rows)} tables from {file}.")
+
+
+@click.command("prune")
+@with_appcontext
+def prune():
+    """Delete finished jobs and their files after JOB_KEEP_DAYS, ended sessions and old failed log-ins."""
+    from .prune import prune as delete_old
+
+    counts = delete_old()
+    click.echo("Deleted " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
 
 
 @click.group("translate")

@@ -58,6 +58,12 @@ class Config:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     REDIS_URL = os.environ.get("REDIS_URL") or None
     JOBS_DIR = os.environ.get("JOBS_DIR") or None  # where job results are kept (default instance/jobs)
+    JOB_THREADS = 2  # per web process, without REDIS_URL
+    JOBS_PER_USER = 1  # running at once
+    JOB_ATTEMPTS = 2  # a job whose process stopped is started again once
+    JOB_TIMEOUT_MINUTES = int(os.environ.get("JOB_TIMEOUT_MINUTES", "30"))
+    JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "10"))
+    JOB_KEEP_DAYS = int(os.environ.get("JOB_KEEP_DAYS", "7"))  # `flask prune` deletes finished jobs older than this
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_HOURS = 12

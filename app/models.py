@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -254,8 +255,12 @@ class ApiToken(db.Model):
 class Job(db.Model):
     """A piece of batch work (a ZIP of reports, a cohort PDF, a large export) run in the background.
 
-    The result is kept as a file under instance/jobs/ for its owner to download.
+    The table is the queue (app/jobs/runner.py). The result is kept as a file under instance/jobs/
+    for its owner to download. `error` is "interrupted" (its process stopped, again and again),
+    "timeout", or what went wrong.
     """
+
+    __table_args__ = (Index("ix_job_status_created_at", "status", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
@@ -268,6 +273,9 @@ class Job(db.Model):
     result_name: Mapped[str | None] = mapped_column(String(200))
     result_type: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)  # of the current attempt
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)  # the running process says it is alive
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     user: Mapped[User] = relationship()

@@ -52,7 +52,7 @@ def app(request, tmp_path):
         db.drop_all()
         db.create_all()
     yield app
-    assert wait_for_running_jobs(timeout=120), "an in-process job outlived its test by two minutes"
+    assert wait_for_running_jobs(app, timeout=120), "an in-process job outlived its test by two minutes"
     with app.app_context():
         db.session.remove()
         db.drop_all()

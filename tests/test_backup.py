@@ -315,10 +315,12 @@ def test_rows_of_a_self_referencing_table_go_in_parents_first(new_app):
 def bulk_drafts(app, committee: str, year: int, branches: int) -> int:
     """`branches` more branches under `committee`, each with a draft of `year` answering every
     item, written with bulk INSERTs (a large database in a second); the number of answers."""
+    from app.assessment.questionnaire import get_questionnaire
     from app.models import Answer, utcnow
-    from tests.conftest import answers_at
+    from tests.conftest import VERSION, answers_at
 
-    answers = answers_at(3)
+    questionnaire = get_questionnaire(VERSION)
+    answers, _errors = questionnaire.parse_answers(answers_at(3))
     now = utcnow()
     with app.app_context():
         parent = db.session.scalar(select(Organisation).where(Organisation.code == committee))
@@ -331,8 +333,9 @@ def bulk_drafts(app, committee: str, year: int, branches: int) -> int:
         db.session.execute(SelfCheck.__table__.insert(), [
             {"id": i, "organisation_id": i, "cycle_id": cycle_id, "status": "draft", "revision": 1, "created_at": now,
              "updated_at": now} for i in ids])  # fmt: skip
-        rows = [{"selfcheck_id": i, "item_id": item, "value": json.dumps(value, ensure_ascii=False), "score": 50.0,
-                 "seq": i, "updated_at": now} for i in ids for item, value in answers.items()]  # fmt: skip
+        rows = [{"selfcheck_id": i, "item_id": item, "value": json.dumps(value, ensure_ascii=False),
+                 "score": questionnaire.items[item].score(value), "seq": i, "updated_at": now}
+                for i in ids for item, value in answers.items()]  # fmt: skip
         db.session.execute(Answer.__table__.insert(), rows)
         db.session.commit()
         return len(rows)

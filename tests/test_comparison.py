@@ -199,11 +199,11 @@ def test_access(client, cohort):
 
 def test_cache_follows_the_data(app, world, cohort):
     with app.app_context():
-        sel = selection(app, ["C1"], years=[LAST])
+        sel = selection(app, ["C1"], years=[THIS_YEAR])
         assert queries.cohort(sel) is queries.cohort(sel)  # the second read comes from the cache
         assert queries.cohort(sel).units(sel.focus) == 3
-        service.reopen(
-            db.session.get(SelfCheck, cohort["B1", LAST]), db.session.get(User, world.users["leader"]), "a mistake"
+        service.reopen(  # (only an open cycle's self-checks can be reopened)
+            db.session.get(SelfCheck, cohort["B1", THIS_YEAR]), db.session.get(User, world.users["leader"]), "a mistake"
         )
         assert queries.cohort(sel).units(sel.focus) == 2
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, send_file, url_for
+import os
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import audit
 from ..extensions import db
 from ..models import Job
 from . import kinds  # noqa: F401  (registers the job kinds)
-from .runner import KINDS, enqueue, result_path
+from .runner import KINDS, enqueue, result_path, wake
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 # kind → its parameters; those in LISTS may repeat
@@ -34,10 +37,18 @@ def start():
             params[key] = [v for v in request.form.getlist(key) if v][:20]
         elif request.form.get(key):
             params[key] = request.form[key][:40]
-    if kind == "reports_zip" and not params.get("year", "").isdigit():
+    if kind == "reports_zip" and not (params.get("year", "").isdecimal() and len(params["year"]) <= 4):
         abort(400)
     job = enqueue(kind, params, current_user._get_current_object())
     return redirect(url_for(".show", job_id=job.id))
+
+
+@bp.before_app_request
+def take_up_the_queue():
+    """The first request a process serves takes up what a stopped process left in the queue."""
+    if current_app.extensions.get("jobs_taken_up") != os.getpid():
+        current_app.extensions["jobs_taken_up"] = os.getpid()
+        wake()
 
 
 def own_job_or_404(job_id: str) -> Job:
@@ -47,23 +58,52 @@ def own_job_or_404(job_id: str) -> Job:
     return job
 
 
+def watched_job_or_404(job_id: str) -> Job:
+    """The owner's job, after letting this process take up the queue if the job is still waiting
+    or its process may have stopped: whoever watches a job keeps it going."""
+    job = own_job_or_404(job_id)
+    if job.status in ("queued", "running"):
+        wake()
+        job = own_job_or_404(job_id)
+    return job
+
+
 @bp.route("/<job_id>")
 @login_required
 def show(job_id: str):
-    return render_template("jobs/job.html", job=own_job_or_404(job_id))
+    job = watched_job_or_404(job_id)
+    return render_template("jobs/job.html", job=job, message=job_message(job))
 
 
 @bp.route("/<job_id>.json")
 @login_required
 def status(job_id: str):
-    job = own_job_or_404(job_id)
+    job = watched_job_or_404(job_id)
     return jsonify(
         status=job.status,
         done=job.done,
         total=job.total,
         percent=job.percent,
+        message=job_message(job),
         download=url_for(".download", job_id=job.id) if job.status == "done" else None,
     )
+
+
+def job_message(job: Job) -> str:
+    """What the job's page says besides its progress: why it failed, or that it was started again."""
+    if job.status == "failed":
+        if job.error == "interrupted":
+            return _("This job was interrupted by server restarts and given up. Please start it again.")
+        if job.error == "timeout":
+            minutes = current_app.config["JOB_TIMEOUT_MINUTES"]
+            return _("This job took longer than %(minutes)s minutes and was stopped. Please choose less at a time, "
+                     "or tell the administrator.", minutes=minutes)  # fmt: skip
+        return _("This job failed. Please try again or tell the administrator.")
+    if job.status == "queued" and not job.attempts:
+        return _("Waiting to start: your downloads are prepared one at a time.")
+    if job.attempts > 1 and job.status != "done":
+        return _("The server restarted while this job ran; it has started again.")
+    return ""
 
 
 @bp.route("/<job_id>/download")

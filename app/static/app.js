@@ -230,9 +230,10 @@
           state.textContent = state.dataset.doneText;
           link.hidden = false;
         } else if (job.status === "failed") {
-          state.textContent = state.dataset.failedText;
+          state.textContent = job.message;
         } else {
-          state.textContent = state.dataset.runningText.replace("{done}", job.done).replace("{total}", job.total || "…");
+          state.textContent = state.dataset.runningText.replace("{done}", job.done).replace("{total}", job.total || "…") +
+            (job.message ? " " + job.message : "");
           setTimeout(poll, 1000);
         }
       })

@@ -1,0 +1,60 @@
+"""`flask --app wsgi prune`: delete what is no longer needed, on a schedule (README, Deployment).
+
+- finished jobs older than JOB_KEEP_DAYS, with their result files, and files in the jobs folder
+  that no job owns (a job of a deleted user, a half-written result) once a day old;
+- sessions that ended: logged out, or past SESSION_ABSOLUTE_HOURS, which no cookie can revive;
+- failed log-ins older than LOGIN_FAILURES_KEPT, long past any throttling window;
+- on the way, jobs whose process stopped are put back in the queue or failed (`recover`).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from .database import write_transaction
+from .extensions import db
+from .jobs.runner import jobs_dir, recover
+from .models import Job, LoginFailure, LoginSession, utcnow
+
+LOGIN_FAILURES_KEPT = timedelta(days=7)
+ORPHAN_FILES_KEPT = timedelta(days=1)
+
+
+def prune() -> dict[str, int]:
+    """Delete as above; how many of each were deleted."""
+    config = current_app.config
+    now = utcnow()
+    recover()
+    with write_transaction():
+        kept_since = now - timedelta(days=config["JOB_KEEP_DAYS"])
+        job_ids = db.session.scalars(
+            select(Job.id).where(Job.status.in_(("done", "failed")), Job.finished_at < kept_since)
+        ).all()
+        db.session.execute(delete(Job).where(Job.id.in_(job_ids)))
+        ended = LoginSession.ended_at.is_not(None) | (
+            LoginSession.created_at < now - timedelta(hours=config["SESSION_ABSOLUTE_HOURS"])
+        )
+        sessions = db.session.execute(delete(LoginSession).where(ended)).rowcount
+        failures = db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - LOGIN_FAILURES_KEPT)).rowcount
+        db.session.commit()
+    return {"jobs": len(job_ids), "job files": _delete_files(job_ids), "sessions": sessions, "login failures": failures}
+
+
+def _delete_files(deleted_jobs: list[str]) -> int:
+    """The result files of `deleted_jobs`, and any file of the jobs folder no job owns once it is old enough."""
+    folder = jobs_dir()
+    if not folder.is_dir():
+        return 0
+    owned, deleted = set(db.session.scalars(select(Job.id))), set(deleted_jobs)
+    cutoff = time.time() - ORPHAN_FILES_KEPT.total_seconds()
+    count = 0
+    for path in folder.iterdir():
+        job_id = path.name.removesuffix(".part")
+        if path.is_file() and (path.name in deleted or (job_id not in owned and path.stat().st_mtime < cutoff)):
+            path.unlink(missing_ok=True)
+            count += 1
+    return count
