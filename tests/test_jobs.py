@@ -145,6 +145,16 @@ def test_health(app, client):
     assert response.json["queue"] == "unavailable"
 
 
+def test_health_says_when_the_database_does_not_answer(tmp_path):
+    from app import create_app
+
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/no/such.db"}
+    )
+    response = app.test_client().get("/health")  # the first request: the job queue is looked at too
+    assert (response.status_code, response.json) == (503, {"status": "unavailable", "database": "unavailable"})
+
+
 def test_the_worker_needs_a_queue(runner):
     result = runner.invoke(args=["worker", "--burst"])
     assert result.exit_code != 0

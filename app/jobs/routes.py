@@ -7,6 +7,7 @@ import os
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import audit
 from ..extensions import db
@@ -46,9 +47,14 @@ def start():
 @bp.before_app_request
 def take_up_the_queue():
     """The first request a process serves takes up what a stopped process left in the queue."""
-    if current_app.extensions.get("jobs_taken_up") != os.getpid():
-        current_app.extensions["jobs_taken_up"] = os.getpid()
+    if current_app.extensions.get("jobs_taken_up") == os.getpid():
+        return
+    try:
         wake()
+    except SQLAlchemyError:  # the database does not answer (yet): /health says so, the next request tries again
+        db.session.rollback()
+        return
+    current_app.extensions["jobs_taken_up"] = os.getpid()
 
 
 def own_job_or_404(job_id: str) -> Job:
