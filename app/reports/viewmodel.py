@@ -228,9 +228,11 @@ def report_labels(subject: Subject, peer_count: int, previous_year: int | None) 
             ),
             "radar": _("The four pillars at a glance"),
             "priorities": _("Top priorities"),
-            "no_priorities": _("No suggestions: every answered item is at its best level."),
+            "no_priorities": _("No improvement suggestion applies to these answers."),
             "flags": _("Consistency flags"),
-            "flags_intro": _("Some factual answers do not match a rating. Check both before relying on the scores."),
+            "flags_intro": _(
+                "Some answers contradict each other or a rating. Check them before relying on the scores."
+            ),
             "no_flags": _("No inconsistencies were found between the answers."),
             "items": _("Answers and item scores"),
             "question": _("Question"),
