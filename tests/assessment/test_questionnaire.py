@@ -220,3 +220,21 @@ def test_huge_numbers_are_refused_not_crashed_on(questionnaire):
             for raw in (10**400, [1, 10**400]):
                 with pytest.raises(AnswerError):
                     item.parse(raw)
+
+
+def test_the_newest_version_asks_what_a_branch_decides_in_plain_party_building_chinese():
+    """No calques ("……的情况如何？"), no central-group or cadre-promotion rules in what branches read,
+    help for every scored item, an answer that may not apply for what may not apply."""
+    q = get_questionnaire(available_versions()[-1])
+    texts = [(i.id, t) for i in q.items.values() for t in (i.text, i.help, *i.levels) if t is not None]
+    texts += [(s.id, s.text) for s in q.suggestions]
+    for where, text in texts:
+        for phrase in ("情况如何", "程度如何", "中心组", "乡科级", "提拔"):
+            assert phrase not in text.zh, f"{where}: {phrase} in {text.zh}"
+    for item in q.items.values():
+        if item.scored:
+            assert item.help is not None, item.id
+            assert item.lead in q.leads, item.id
+    assert any(i.allows_na for i in q.items.values())
+    assert any(i.counts for i in q.items.values())
+    assert all(len(p.level_texts) == len(q.levels) for p in q.pillars)
