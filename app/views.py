@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy import text
 
+from .answers import answer_text
 from .extensions import db
 
 
@@ -105,9 +106,16 @@ def init_app(app: Flask) -> None:
         """Pick the current language of a bilingual questionnaire text."""
         return text(current_lang()) if text is not None else ""
 
+    app.jinja_env.globals["answer"] = lambda item, value: answer_text(item, value, current_lang())
+
     # A page calls gettext dozens of times: plain functions on the request's catalog, in place of
     # the i18n extension's `_` alias and the context-passing wrappers of installed callables.
     app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
+
+    @app.template_filter("inner_quotes")
+    def inner_quotes(text: str) -> str:
+        """A quotation set inside Chinese double quotes takes single quotes itself: “…‘…’…”."""
+        return text.replace("“", "‘").replace("”", "’")
 
     @app.template_filter("score")
     def format_score(value):

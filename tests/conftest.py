@@ -186,7 +186,9 @@ def answers_at(level: int, version: str = VERSION) -> dict:
         elif item.type == "count":
             out[item.id] = str(round(item.thresholds[-1] * share))
         elif item.type == "percent":
-            out[item.id] = str(round(item.zero_at + (item.full_at - item.zero_at) * share, 1))
+            percent = item.zero_at + (item.full_at - item.zero_at) * share
+            # a percentage entered as two counts: that share of 40
+            out[item.id] = f"{round(percent * 0.4)}/40" if item.counts else str(round(percent, 1))
         else:
             out[item.id] = f"证据 evidence {level}"
     return out
@@ -200,6 +202,6 @@ def submitted_selfcheck(app, org_code: str, year: int, level: int = 3) -> int:
         org = db.session.scalar(db.select(Organisation).where(Organisation.code == org_code))
         cycle = db.session.scalar(db.select(Cycle).where(Cycle.year == year))
         selfcheck = service.start_selfcheck(org, cycle)
-        service.save_answers(selfcheck, answers_at(level), None, enforce_window=False)
+        service.save_answers(selfcheck, answers_at(level, cycle.questionnaire_version), None, enforce_window=False)
         service.submit(selfcheck, None, enforce_window=False)
         return selfcheck.id

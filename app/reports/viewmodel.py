@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 
 from flask_babel import force_locale, format_date, get_translations
 
+from app.answers import answer_text
 from app.assessment.questionnaire import Item, Level, Questionnaire, Text
 from app.assessment.scoring import ItemResult, Result, change_since
 from app.assessment.suggestions import Suggestion
@@ -227,9 +228,11 @@ def report_labels(subject: Subject, peer_count: int, previous_year: int | None) 
             ),
             "radar": _("The four pillars at a glance"),
             "priorities": _("Top priorities"),
-            "no_priorities": _("No suggestions: every answered item is at its best level."),
+            "no_priorities": _("No improvement suggestion applies to these answers."),
             "flags": _("Consistency flags"),
-            "flags_intro": _("Some factual answers do not match a rating. Check both before relying on the scores."),
+            "flags_intro": _(
+                "Some answers contradict each other or a rating. Check them before relying on the scores."
+            ),
             "no_flags": _("No inconsistencies were found between the answers."),
             "items": _("Answers and item scores"),
             "question": _("Question"),
@@ -300,28 +303,18 @@ def _level(levels: dict[str, LevelView], level: Level | None) -> LevelView | Non
     return levels[level.id] if level is not None else None
 
 
-def answer_text(item: Item, value, labels: dict[str, Text]) -> Text:
-    """The answer as the table shows it."""
-    if value is None:
-        return labels["not_answered"]
-    if item.type == "scale":
-        return Text(f"{value} / 5", f"{value} / 5")
-    if item.type == "yesno":
-        return labels["yes"] if value else labels["no"]
-    if item.type == "count":
-        return Text(f"{value} {item.unit.zh}", f"{value} {item.unit.en}")
-    if item.type == "percent":
-        return Text(f"{value:g}%", f"{value:g}%")
-    return Text(str(value), str(value))
+def answer_texts(item: Item, value) -> Text:
+    """The answer as the table shows it, in both languages (see `app.answers`)."""
+    return Text(answer_text(item, value, "zh"), answer_text(item, value, "en"))
 
 
-def finding(row: ItemResult, labels: dict[str, Text]) -> Finding:
+def finding(row: ItemResult) -> Finding:
     """A scale answer in the words of the level chosen; any other as question and answer."""
     item = row.item
     if item.type == "scale":
         text = item.levels[row.value - 1]
     else:
-        answer = answer_text(item, row.value, labels)
+        answer = answer_texts(item, row.value)
         text = Text(f"{item.text.zh} {answer.zh}", f"{item.text.en} {answer.en}")
     return Finding(item.id, text, format_score(row.score))
 
@@ -369,7 +362,7 @@ def build_viewmodel(
 
     pillars = []
     for number, pr in enumerate(result.pillars, 1):
-        answered = [r for r in pr.items if r.item.scored and r.answered]
+        answered = [r for r in pr.items if r.score is not None]  # not "not applicable"
         strengths = sorted((r for r in answered if r.score >= STRENGTH_MIN), key=lambda r: (-r.score, r.item.id))
         gaps = sorted((r for r in answered if r.score < GAP_BELOW), key=lambda r: (r.score, r.item.id))
         pid = pr.pillar.id
@@ -390,15 +383,15 @@ def build_viewmodel(
                     ItemRow(
                         r.item.id,
                         r.item.text,
-                        answer_text(r.item, r.value, labels),
+                        answer_texts(r.item, r.value),
                         format_score(r.score),
                         f"{r.item.weight:g}",
                     )
                     for r in pr.items
                     if r.item.scored
                 ),
-                strengths=tuple(finding(r, labels) for r in strengths[:MAX_FINDINGS]),
-                gaps=tuple(finding(r, labels) for r in gaps[:MAX_FINDINGS]),
+                strengths=tuple(finding(r) for r in strengths[:MAX_FINDINGS]),
+                gaps=tuple(finding(r) for r in gaps[:MAX_FINDINGS]),
                 suggestions=tuple(
                     suggestion_view(s, questionnaire, s.rule.id in priority_ids)
                     for s in result.suggestions
