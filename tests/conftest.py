@@ -28,6 +28,8 @@ if os.environ.get("CI"):
 PASSWORD = "secret-pass-1"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 VERSION = available_versions()[-1]
+# the first free-text (unscored) item of the newest version: where tests type arbitrary text
+TEXT_ITEM = next(i.id for i in get_questionnaire(VERSION).items.values() if not i.scored)
 THIS_YEAR = date.today().year
 
 

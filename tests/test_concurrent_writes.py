@@ -21,7 +21,7 @@ from sqlalchemy import event, select
 
 from app.extensions import db
 from app.models import ApiToken, AuditEvent, User
-from tests.conftest import THIS_YEAR, login
+from tests.conftest import TEXT_ITEM, THIS_YEAR, login
 from tests.test_api import make_token
 from tests.test_backup import bulk_drafts
 from tests.test_routes_access import API, PAGES, call, objects  # noqa: F401  (objects: a fixture)
@@ -49,7 +49,7 @@ class Autosaver(threading.Thread):
         seq = 0
         while not self.stop.is_set():
             seq += 1
-            response = self.client.post(self.url, json={"answers": {"L11": f"第{seq}次", "L01": 1 + seq % 5}})
+            response = self.client.post(self.url, json={"answers": {TEXT_ITEM: f"第{seq}次", "L01": 1 + seq % 5}})
             self.saved += response.status_code == 200
 
 
@@ -147,7 +147,7 @@ class TimedAutosaver(Autosaver):
         while not self.stop.is_set():
             seq += 1
             began = time.monotonic()
-            response = self.client.post(self.url, json={"answers": {"L11": f"第{seq}次"}})
+            response = self.client.post(self.url, json={"answers": {TEXT_ITEM: f"第{seq}次"}})
             if response.status_code == 200:
                 self.spans.append((began, time.monotonic()))
 

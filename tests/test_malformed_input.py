@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Answer
-from tests.conftest import THIS_YEAR, login
+from tests.conftest import TEXT_ITEM, THIS_YEAR, login
 from tests.test_api import make_token
 
 DEEP = "[" * 5000 + "]" * 5000
 # raw JSON: the escapes reach the server as the probe sent them
-SURROGATE = '{"answers": {"L11": "\\ud800", "L01": 4}}'
-NUL = '{"answers": {"L11": "a\\u0000b", "L01": 4}}'
+SURROGATE = '{"answers": {"' + TEXT_ITEM + '": "\\ud800", "L01": 4}}'
+NUL = '{"answers": {"' + TEXT_ITEM + '": "a\\u0000b", "L01": 4}}'
 
 
 def stored(app):
@@ -37,8 +37,8 @@ def autosave(app, world):
 def test_autosave_refuses_unstorable_text_and_keeps_the_other_answers(app, autosave, body):
     response = autosave(body)
     assert response.status_code == 422
-    assert set(response.json["errors"]) == {"L11"}
-    assert "cannot be saved" in response.json["errors"]["L11"]
+    assert set(response.json["errors"]) == {TEXT_ITEM}
+    assert "cannot be saved" in response.json["errors"][TEXT_ITEM]
     assert stored(app) == {"L01": "4"}
 
 
@@ -64,8 +64,9 @@ def test_the_api_refuses_unstorable_text_by_field(app, api, body):
     response = api(body)
     assert response.status_code == 422
     assert response.json["error"]["code"] == "invalid_answers"
-    assert response.json["error"]["fields"] == {"L11": "This answer contains a character that cannot be saved; please "
-                                                       "type it again."}  # fmt: skip
+    assert response.json["error"]["fields"] == {
+        TEXT_ITEM: "This answer contains a character that cannot be saved; please type it again."
+    }
     assert stored(app) == {"L01": "4"}
 
 
@@ -116,14 +117,14 @@ def import_answers(app, tmp_path, name, content):
         ('{"branch": "B1",\n "year": %(year)s,\n "answers": {"L01": ' + DEEP + "}}", 3, "nested too deeply"),
         ('{"branch": "B1",\n "year": %(year)s,\n "answers": {\n  "L01": ' + "7" * 5000 + "}}", 4, "invalid value '777"),
         ('{"branch": "B1",\n "year": 1' + "0" * 30 + ',\n "answers": {"L01": 3}}', 2, "is not a year"),
-        ('{"branch": "B1",\n "year": %(year)s,\n "answers": {\n  "L11": "a\\u0000b"}}', 4, "NUL or a broken character"),
-        ('{"branch": "B1",\n "year": %(year)s,\n "answers": {\n  "L11": "\\udc00"}}', 4, "NUL or a broken character"),
+        ('{"branch": "B1",\n "year": %(year)s,\n "answers": {\n  "%(item)s": "a\\u0000b"}}', 4, "a broken character"),
+        ('{"branch": "B1",\n "year": %(year)s,\n "answers": {\n  "%(item)s": "\\udc00"}}', 4, "a broken character"),
         ('{"branch": "B\\u0000",\n "year": %(year)s,\n "answers": {\n  "L01": 3}}', 4, "no branch with code"),
     ],
     ids=["nested", "5000 digits", "year 10^30", "NUL", "surrogate", "NUL in the code"],
 )
 def test_import_answers_reports_malformed_json_by_line(app, world, tmp_path, content, line, message):
-    result = import_answers(app, tmp_path, "a.json", content % {"year": THIS_YEAR})
+    result = import_answers(app, tmp_path, "a.json", content % {"year": THIS_YEAR, "item": TEXT_ITEM})
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert f"a.json:{line}: " in result.output
@@ -135,7 +136,7 @@ def test_import_answers_reports_malformed_json_by_line(app, world, tmp_path, con
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        (f"B1,{THIS_YEAR},L11,a\x00b", "a.csv:2: item L11: invalid value 'a\\x00b' (contains NUL"),
+        (f"B1,{THIS_YEAR},{TEXT_ITEM},a\x00b", f"a.csv:2: item {TEXT_ITEM}: invalid value 'a\\x00b' (contains NUL"),
         ("B1," + "1" + "0" * 30 + ",L01,3", "a.csv:2: year"),
     ],
 )
@@ -156,6 +157,6 @@ def test_the_cli_refuses_a_year_no_cycle_can_have(runner, world):
 def test_forms_and_query_strings_follow_the_same_rule(client, world):
     login(client, "b1")
     start = client.post("/selfcheck/start").location
-    assert client.post(start, data={"L11": "a\x00b", "go": "stay"}).status_code == 400
+    assert client.post(start, data={TEXT_ITEM: "a\x00b", "go": "stay"}).status_code == 400
     assert client.get("/selfcheck/?x=%00").status_code == 400
     assert json.loads(client.get("/health").data)["status"] == "ok"
