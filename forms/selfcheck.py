@@ -40,13 +40,18 @@ class ItemValidator:
             raise ValidationError(answer_error_message(exc)) from None
 
 
-FIELD_CLASS = {"text": TextAreaField}
+def one_newline(value):
+    """A posted textarea ends its lines with CRLF; the page's script and its counter see LF. Counted
+    as one character, as the user sees it, so the length limit means the same on every path."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 
 def make_field(item: Item) -> Field:
     """A field for `item`; every type posts a string that `Item.parse` checks."""
     # the label is rendered by the templates; giving one here spares WTForms a lookup per request
-    return FIELD_CLASS.get(item.type, StringField)(label=item.id, validators=[ItemValidator(item)])
+    if item.type == "text":
+        return TextAreaField(label=item.id, validators=[ItemValidator(item)], filters=[one_newline])
+    return StringField(label=item.id, validators=[ItemValidator(item)])
 
 
 class PillarForm(FlaskForm):

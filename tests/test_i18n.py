@@ -31,7 +31,7 @@ def test_catalog_is_complete(extracted, lang):
     for message in extracted:
         if not message.id:
             continue
-        entry = catalog.get(message.id)
+        entry = catalog.get(message.id, context=message.context)
         if entry is None:
             problems.append(f"missing: {message.id!r}")
         elif entry.fuzzy:
