@@ -16,11 +16,11 @@ from .figures import Figure
 from .labels import texts
 
 PAGE_CHART_WIDTH = 560
-PAGE_FONT_SIZE = 9
+PAGE_FONT_SIZE = 12
 # Phones get their own drawings, narrow with larger text: the page's, scaled down to a phone's
 # width, had labels of about 5 px.
-PHONE_CHART_WIDTH = 340
-PHONE_FONT_SIZE = 11
+PHONE_CHART_WIDTH = 320
+PHONE_FONT_SIZE = 12
 MAX_PICKS = 5
 
 

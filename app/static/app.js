@@ -4,6 +4,12 @@
 (function () {
   "use strict";
 
+  // Back to a page of a draft (after submitting, say): the browser may show the page it kept
+  // in memory; ask the server again, which knows what can still be changed.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && document.querySelector("meta[name=reload-when-restored]")) location.reload();
+  });
+
   document.querySelectorAll("form[data-once]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       if (form.dataset.sent) { event.preventDefault(); return; }
@@ -280,8 +286,13 @@
     if (event.target.tagName === "TEXTAREA") count(event.target);
     var value = valueOf(name);
     if (state.answers[name] === value) return;
-    // a field that merely lost focus, holding what the server already has, is no new answer
-    if (!(name in state.answers) && baseInput(name) && baseInput(name).value === value) return;
+    // a field holding what the server already has (it lost focus, or an invalid entry was put
+    // back) is no new answer, and nothing is wrong with it
+    if (!(name in state.answers) && baseInput(name) && baseInput(name).value === value) {
+      showError(name, "");
+      show();
+      return;
+    }
     if (!(name in state.answers)) state.base[name] = seenBase(name);
     state.answers[name] = value;
     store();

@@ -66,7 +66,7 @@ def expect_answers(page: Page, answers: dict[str, str]) -> None:
 
 PAGE_PENDING = """key => {
   const form = document.getElementById("selfcheck-form");
-  const pending = JSON.parse(localStorage.getItem(key) || "{}");
+  const pending = (JSON.parse(localStorage.getItem(key) || "{}").answers) || {};
   return Object.keys(pending).filter(name => form.elements.namedItem(name));
 }"""
 
@@ -81,7 +81,7 @@ def expect_saved(page: Page, timeout: float = 10_000) -> None:
         waiting = page.evaluate(PAGE_PENDING, key)
         status = page.locator(".autosave-status").inner_text()
         raise AssertionError(f"still waiting in localStorage: {waiting}; status: {status!r}") from exc
-    expect(page.locator(".autosave-status")).not_to_have_class(re.compile(r"\b(offline|login)\b"))
+    expect(page.locator(".autosave-status")).not_to_have_class(re.compile(r"\b(offline|login|error|conflict)\b"))
 
 
 def selfcheck_id(page: Page) -> int:
