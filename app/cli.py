@@ -273,17 +273,21 @@ def _pybabel(*args):
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
 
 
+CATALOG_WIDTH = "100"  # the width the catalogs are wrapped at: an update rewraps nothing else
+
+
 def extract_messages(pot: str | Path) -> None:
     """Write every message the code uses to the template `pot` (also what the i18n test checks)."""
-    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output", "-o", str(pot),
-             "app", "forms")  # fmt: skip
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output", "-w", CATALOG_WIDTH,
+             "-o", str(pot), "app", "forms")  # fmt: skip
 
 
 @translate.command("extract")
 def translate_extract():
     """Extract messages to translations/messages.pot and merge them into the catalogs."""
     extract_messages("translations/messages.pot")
-    _pybabel("update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching")
+    _pybabel("update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching",
+             "-w", CATALOG_WIDTH)  # fmt: skip
 
 
 @translate.command("compile")

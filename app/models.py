@@ -154,7 +154,8 @@ class SelfCheck(db.Model):
 class Answer(db.Model):
     """One item's answer, stored as JSON of the typed value (null once cleared), with its 0–100 score.
 
-    `seq` is the ordering number of the save that wrote it (see `service.save_answers`).
+    `writer` names who numbered the save that wrote it last (a page load or an API token) and
+    `seq` is that save's number; they order the saves of one writer (see `service.save_answers`).
     """
 
     __table_args__ = (UniqueConstraint("selfcheck_id", "item_id"),)
@@ -165,6 +166,7 @@ class Answer(db.Model):
     value: Mapped[str] = mapped_column(Text)
     score: Mapped[float | None] = mapped_column(Float)
     seq: Mapped[int | None] = mapped_column(BigInteger)
+    writer: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 

@@ -60,6 +60,12 @@ def template_ngettext(singular: str, plural: str, num: int, **variables) -> Mark
     return Markup(request_translations().ungettext(singular, plural, num)) % variables
 
 
+def template_pgettext(context: str, message: str, **variables) -> Markup:
+    """`pgettext()` in templates: one English word that needs two words in Chinese."""
+    text = Markup(request_translations().upgettext(context, message))
+    return text % variables if variables else text
+
+
 def init_app(app: Flask) -> None:
     @app.route("/")
     @login_required
@@ -110,7 +116,9 @@ def init_app(app: Flask) -> None:
 
     # A page calls gettext dozens of times: plain functions on the request's catalog, in place of
     # the i18n extension's `_` alias and the context-passing wrappers of installed callables.
-    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
+    app.jinja_env.globals.update(
+        _=template_gettext, gettext=template_gettext, ngettext=template_ngettext, pgettext=template_pgettext
+    )
 
     @app.template_filter("inner_quotes")
     def inner_quotes(text: str) -> str:

@@ -51,27 +51,39 @@ GROUP BY c.year, ps.pillar
 
 
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-comparison-"))
+    in_a_temporary_folder(run, "comparison")
+
+
+def in_a_temporary_folder(run, name: str) -> None:
+    """`run(folder)` with a fresh temporary folder, removed afterwards."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     try:
         run(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run(tmp: Path) -> None:
+def cohort_app(tmp: Path, name: str):
+    """(app, reused): an app on the database file BENCH_<NAME>_DB names (kept for the next run and
+    reused when it exists), else on a new one in `tmp`; background jobs run in this process."""
     from app import create_app
 
-    db_file = Path(os.environ.get("BENCH_COMPARISON_DB") or tmp / "bench.db")
+    db_file = Path(os.environ.get(f"BENCH_{name.upper()}_DB") or tmp / "bench.db")
     reuse = db_file.exists()
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}",
-            "SECRET_KEY": "bench-comparison",
+            "SECRET_KEY": f"bench-{name}",
             "WTF_CSRF_ENABLED": False,
             "JOBS_DIR": str(tmp / "jobs"),
-            "REDIS_URL": None,  # the export job runs in this process
+            "REDIS_URL": None,
         }
     )
+    return app, reuse
+
+
+def run(tmp: Path) -> None:
+    app, reuse = cohort_app(tmp, "comparison")
     started = time.perf_counter()
     with app.app_context():
         years, counts = existing(app) if reuse else generate(app)

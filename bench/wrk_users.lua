@@ -6,7 +6,7 @@
 --   { user_agent = "...", users = { { cookie = "...", csrf = "...", page = "/selfcheck/1/x",
 --     autosave = "/selfcheck/1/autosave" }, ... }, answers = { '{"L01": "3"}', ... } }
 -- <mode> is "page" (GET the user's pillar page), "save" (POST autosave {"answers": …,
--- "seq": …} with the answers in turn, so every save changes a value) or "plain" (GET the
+-- "seq": …, "writer": …} with the answers in turn, so every save changes a value) or "plain" (GET the
 -- url's path, no cookie, no config needed: the bare app).
 -- Every response status is counted per thread; done() prints one line "BENCH_RESULT {json}".
 
@@ -22,7 +22,7 @@ end
 local requests = {}
 local answers = {}
 local next_request = 1
-local save_path, save_headers, seq
+local save_path, save_headers, seq, writer
 statuses = {}
 stale = 0
 
@@ -49,9 +49,9 @@ function init(args)
       for i = 1, n do
          answers[i] = config.answers[((i + thread_index * 7 - 1) % n) + 1]
       end
-      -- The pages send the time typed as the ordering number; here microseconds since
-      -- the epoch plus a counter, so each save of this user is newer than the last.
-      seq = os.time() * 1000000
+      -- Like a page load, each thread is one writer that counts its saves 1, 2, 3, …
+      writer = string.format("wrk%d-%d", thread_index, os.time())
+      seq = 0
    else
       error("unknown mode " .. tostring(mode))
    end
@@ -60,7 +60,7 @@ end
 function request()
    if save_path then
       seq = seq + 1
-      local body = string.format('{"answers": %s, "seq": %.0f}', answers[next_request], seq)
+      local body = string.format('{"answers": %s, "seq": %d, "writer": "%s"}', answers[next_request], seq, writer)
       next_request = next_request % #answers + 1
       return wrk.format("POST", save_path, save_headers, body)
    end

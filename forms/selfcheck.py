@@ -60,11 +60,18 @@ class AnswerField(StringField):
             self.data = values[0] if values else ""
 
 
+def one_newline(value):
+    """A posted textarea ends its lines with CRLF; the page's script and its counter see LF. Counted
+    as one character, as the user sees it, so the length limit means the same on every path."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
 def make_field(item: Item) -> Field:
     """A field for `item`; every type posts a string that `Item.parse` checks."""
     # the label is rendered by the templates; giving one here spares WTForms a lookup per request
-    field_class = TextAreaField if item.type == "text" else AnswerField
-    return field_class(label=item.id, validators=[ItemValidator(item)])
+    if item.type == "text":
+        return TextAreaField(label=item.id, validators=[ItemValidator(item)], filters=[one_newline])
+    return AnswerField(label=item.id, validators=[ItemValidator(item)])
 
 
 class PillarForm(FlaskForm):

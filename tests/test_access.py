@@ -43,7 +43,7 @@ def test_only_the_own_branch_may_fill_in(app, client, world, username):
     if username == "b1":
         assert (page, save) == (200, 200)
     elif "B1" in READS[username]:
-        assert (page, save, submit) == (403, 409, 403)  # may read, never write
+        assert (page, save, submit) == (302, 409, 403)  # may read (the page sends to the result), never write
     else:
         assert (page, save, submit) == (404, 404, 404)  # may not even know it exists
 

@@ -2,8 +2,11 @@
 and import-answers; and shown as such on the review and result pages."""
 
 import csv
+import re
 
-from app.assessment.questionnaire import get_questionnaire
+import pytest
+
+from app.assessment.questionnaire import NOT_APPLICABLE, get_questionnaire
 from tests.conftest import THIS_YEAR, VERSION, answers_at, login
 from tests.test_api import Api, make_token
 from tests.test_cli import invoke
@@ -23,7 +26,9 @@ def test_the_page_offers_two_counts_and_not_applicable(app, client, world):
     login(client, "b1")
     selfcheck_id, _ = start(client)
     page = client.get(page_of(selfcheck_id, COUNTS), headers={"Accept-Language": "zh"}).get_data(as_text=True)
-    assert page.count(f'type="number" name="{COUNTS.id}"') == 2
+    # text fields with a numeric keyboard: an entry that is no number stays in the field, beside its error
+    assert page.count(f'type="text" name="{COUNTS.id}"') == 2
+    assert 'type="number"' not in page
     assert f'type="checkbox" name="{COUNTS.id}" value="n/a"' in page
     assert f'type="radio" name="{YESNO_NA.id}" value="n/a"' in page
     assert f'type="radio" name="{SCALE_NA.id}" value="n/a"' in page
@@ -134,3 +139,88 @@ def test_review_and_result_show_not_applicable_as_such(app, client, world):
     row = row[: row.index("</tr>")]
     assert "Not applicable" in row
     assert row.endswith("<td>—</td>")  # no score, not zero
+
+
+@pytest.mark.parametrize("typed", [["abc", "5"], ["3", ""], ["三", "五"], ["3.5", "5"]])
+def test_an_unreadable_pair_of_counts_never_clears_the_saved_answer(app, client, world, typed):
+    """A half-typed or unreadable pair, by autosave and by the form: refused, the saved pair stays,
+    and the page shows what was typed with the error."""
+    login(client, "b1")
+    selfcheck_id, _ = start(client)
+    url = page_of(selfcheck_id, COUNTS)
+    client.post(f"/selfcheck/{selfcheck_id}/autosave", json={"answers": {COUNTS.id: "3/5"}})
+    autosave = client.post(f"/selfcheck/{selfcheck_id}/autosave", json={"answers": {COUNTS.id: "/".join(typed)}})
+    assert (autosave.status_code, autosave.json["saved"], list(autosave.json["errors"])) == (422, [], [COUNTS.id])
+    response = client.post(url, data={COUNTS.id: typed, "go": "stay"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    for part in typed:
+        assert f'name="{COUNTS.id}" value="{part}"' in html
+    assert stored(app, selfcheck_id)[COUNTS.id] == "[3, 5]"
+
+
+def test_between_writers_a_pair_of_counts_and_not_applicable_conflict_as_any_answer(app, client, world):
+    login(client, "b1")
+    selfcheck_id, _ = start(client)
+    url = f"/selfcheck/{selfcheck_id}/autosave"
+
+    def save(writer, seq, value, base):
+        body = {"answers": {COUNTS.id: value}, "seq": seq, "writer": writer, "base": {COUNTS.id: base}}
+        return client.post(url, json=body, headers={"Accept-Language": "zh"})
+
+    assert save("page-a", 1, "3/5", "").json["saved"] == [COUNTS.id]
+    assert save("page-b", 1, "n/a", "3/5").json["saved"] == [COUNTS.id]
+    late = save("page-a", 2, "4/5", "3/5")
+    assert late.status_code == 409
+    assert late.json["conflicts"][COUNTS.id]["theirs"] == NOT_APPLICABLE
+    assert stored(app, selfcheck_id)[COUNTS.id] == '"n/a"'
+    # page A keeps its pair once it has seen the other version
+    assert save("page-a", 3, "4/5", "n/a").json["saved"] == [COUNTS.id]
+    assert save("page-a", 2, "1/5", "n/a").json["stale"] == [COUNTS.id]
+    assert stored(app, selfcheck_id)[COUNTS.id] == "[4, 5]"
+    # the form shows the other version as its answer reads
+    page = page_of(selfcheck_id, COUNTS)
+    form = client.post(page, data={COUNTS.id: ["2", "5"], f"base:{COUNTS.id}": "n/a", "go": "stay"})
+    assert form.status_code == 409
+    box = re.search(rf'data-conflict-for="{COUNTS.id}".*?</div>', form.get_data(as_text=True), re.S).group(0)
+    assert "<strong data-theirs>" + f"{COUNTS.counts[0].zh} 4，{COUNTS.counts[1].zh} 5（80%）" in box
+
+
+def raising(flag) -> dict:
+    """Raw answers that meet every condition of `flag`."""
+    answers = {}
+    for c in flag.when:
+        item = Q.items[c.item]
+        if c.op == "mentions":
+            value = f"我们有{c.value[0]}。"
+        elif c.value == NOT_APPLICABLE or isinstance(c.value, bool):
+            value = {True: "yes", False: "no"}.get(c.value, c.value)
+        else:
+            value = c.value + {"<": -1, ">": 1}.get(c.op, 0)
+            value = f"{value}/100" if item.counts else str(value)
+        answers[c.item] = value
+    return answers
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        lambda c: Q.items[c.item].counts is not None,  # a percentage entered as two counts
+        lambda c: c.op == "mentions",  # words in a free text
+        lambda c: c.value == NOT_APPLICABLE,
+    ],
+    ids=["two counts", "mentions", "not applicable"],
+)
+def test_flags_on_every_kind_of_answer_show_while_filling_in(app, client, world, kind):
+    flag = next(f for f in Q.flags if any(kind(c) for c in f.when))
+    login(client, "b1")
+    selfcheck_id, _ = start(client)
+    saved = client.post(f"/selfcheck/{selfcheck_id}/autosave", json={"answers": raising(flag)})
+    assert saved.status_code == 200, saved.json
+    assert flag.id in saved.json["flags"]
+    for item_id in {c.item for c in flag.when}:
+        page = client.get(page_of(selfcheck_id, Q.items[item_id]))
+        assert page.status_code == 200
+        box = re.search(rf'<div class="flag" data-flag="{flag.id}"[^>]*>', page.get_data(as_text=True))
+        assert box
+        assert "hidden" not in box.group(0)

@@ -174,18 +174,46 @@ def test_token_questionnaire_start_save_submit_result_pdf(app, client, world):
     )
 
 
-def test_the_pages_autosave_and_the_api_share_one_ordering(app, client, world):
+def test_a_token_numbers_its_own_saves_whatever_a_page_numbered(app, client, world):
+    """The README's session after a page autosave: the client's saves 1, 2, 3 are its own
+    order, never compared with the page's numbers (they all came back stale)."""
     api = Api(app.test_client(), make_token(app, "b1"))
     selfcheck_id = api.post("/selfchecks", json={"year": THIS_YEAR}).json["id"]
     login(client, "b1")
-    web = client.post(f"/selfcheck/{selfcheck_id}/autosave", json={"answers": {"L01": "5"}, "seq": 100})
-    assert web.status_code == 200
-    late = api.patch(f"/selfchecks/{selfcheck_id}/answers", json={"answers": {"L01": 2}, "seq": 50})
-    assert late.json["stale"] == ["L01"]
-    assert api.patch(f"/selfchecks/{selfcheck_id}/answers", json={"answers": {"L01": 3}, "seq": 200}).json["saved"]
-    web_late = client.post(f"/selfcheck/{selfcheck_id}/autosave", json={"answers": {"L01": "1"}, "seq": 150})
-    assert web_late.json["stale"] == ["L01"]
-    assert stored(app, selfcheck_id)["L01"] == "3"
+    autosave = f"/selfcheck/{selfcheck_id}/autosave"
+    page = client.post(autosave, json={"answers": {"L01": "5", "L02": "1"}, "seq": 40, "writer": "page-a"})
+    assert page.json["saved"] == ["L01", "L02"]
+
+    second = api.patch(f"/selfchecks/{selfcheck_id}/answers", json={"answers": {"L01": 4, "L02": 3}, "seq": 2})
+    assert (second.json["saved"], second.json["stale"]) == (["L01", "L02"], [])
+    first = api.patch(f"/selfchecks/{selfcheck_id}/answers", json={"answers": {"L01": 1}, "seq": 1})  # arrives late
+    assert (first.json["saved"], first.json["stale"]) == ([], ["L01"])
+    third = api.patch(f"/selfchecks/{selfcheck_id}/answers", json={"answers": {"L03": 2}, "seq": 3})
+    assert third.json["saved"] == ["L03"]
+    assert stored(app, selfcheck_id) == {"L01": "4", "L02": "3", "L03": "2"}
+
+    # another token of the same user is another writer, with numbers of its own
+    other = Api(app.test_client(), make_token(app, "b1", name="second system"))
+    assert other.patch(f"/selfchecks/{selfcheck_id}/answers", json={"answers": {"L03": 5}, "seq": 1}).json["saved"]
+
+    # between writers the base decides: the page saw L02 = 1, the token has written 3 since
+    again = client.post(autosave, json={"answers": {"L02": "2"}, "seq": 41, "writer": "page-a", "base": {"L02": "1"}})
+    assert again.status_code == 409
+    assert again.json["conflicts"]["L02"]["theirs"] == "3"
+    assert stored(app, selfcheck_id)["L02"] == "3"
+
+
+def test_a_seq_from_the_future_is_refused(app, world, api_as):
+    """A seq counts saves: a clock reading (the pages sent Date.now()) would pin the writer's answers."""
+    api = api_as("b1")
+    selfcheck_id = api.post("/selfchecks", json={"year": THIS_YEAR}).json["id"]
+    for seq in (service.MAX_SEQ + 1, 1_764_000_000_000, -1, "3", True):
+        response = api.patch(f"/selfchecks/{selfcheck_id}/answers", json={"answers": {"L01": 2}, "seq": seq})
+        assert_error(response, 400, "bad_request", fields=["seq"])
+    assert stored(app, selfcheck_id) == {}
+    assert api.patch(f"/selfchecks/{selfcheck_id}/answers", json={"answers": {"L01": 2}, "seq": service.MAX_SEQ}).json[
+        "saved"
+    ] == ["L01"]
 
 
 def test_invalid_answers_are_reported_by_field_and_the_valid_ones_saved(app, world, api_as):

@@ -141,9 +141,13 @@ def test_page_draws_each_chart_with_a_table(client, cohort, user):
     figures = re.findall(r'<figure class="card chart".*?</figure>', html, re.S)
     assert len(figures) >= 5
     for figure in figures:
-        (svg,) = svgs(figure)
-        assert svg.tag == SVG
-        assert svg.get("role") == "img"
+        wide, phone = svgs(figure)  # the page's drawing, and the narrower one with larger text for phones
+        for svg in (wide, phone):
+            assert svg.tag == SVG
+            assert svg.get("role") == "img"
+        assert float(phone.get("viewBox").split()[2]) < float(wide.get("viewBox").split()[2])
+        titles = [svg.find("{http://www.w3.org/2000/svg}title").get("id") for svg in (wide, phone)]
+        assert titles[1] == titles[0].replace("-title", "-phone-title")  # ids unique on the page
         assert "<table>" in figure
         assert "<tbody>" in figure
     assert "style=" not in "".join(figures)  # no inline styles: a strict CSP allows the charts
@@ -216,11 +220,14 @@ def test_csv_export(client, cohort):
     _, response = run_job(client, "export_csv", year=[LAST, THIS_YEAR])
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    header = rows[0]
+    described, header = rows[:2]  # the columns in the reader's language (Chinese by default), then their ids
     scored = [i.id for i in Q.items.values() if i.scored]
     assert header[:6] == ["code", "name", "parent", "year", "overall", "overall_level"]
     assert header[6:] == [p.id for p in Q.pillars] + scored
-    data = {(r[0], int(r[3])): r for r in rows[1:]}
+    assert described[0] == "党支部代码"
+    assert Q.pillars[0].name.zh in described[6]
+    assert Q.items[scored[0]].text.zh in described[6 + len(Q.pillars)]
+    data = {(r[0], int(r[3])): r for r in rows[2:]}
     assert set(data) == {(c, y) for y, lv in LEVELS.items() for c in lv if c != "X1"}
     b2 = data["B2", THIS_YEAR]
     assert float(b2[4]) == pytest.approx(expected(5).score, abs=0.01)
@@ -270,7 +277,7 @@ def test_cli_export_results(app, runner, cohort, tmp_path):
     out_csv = tmp_path / "results.csv"
     result = runner.invoke(args=["export-results", "--year", str(LAST), "--format", "csv", "--output", str(out_csv)])
     assert result.exit_code == 0, result.output
-    assert len(out_csv.read_text(encoding="utf-8-sig").splitlines()) == 1 + 4
+    assert len(out_csv.read_text(encoding="utf-8-sig").splitlines()) == 2 + 4
     result = runner.invoke(args=["export-results", "--year", "1999", "--format", "csv", "--output", str(out_csv)])
     assert result.exit_code != 0
 
@@ -315,7 +322,7 @@ def test_the_csv_export_neutralises_formulas_in_names(app, client, world):
     login(client, "leader")
     _, response = run_job(client, "export_csv", year=THIS_YEAR)
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    shown = {row[0]: row[1] for row in rows[1:]}
+    shown = {row[0]: row[1] for row in rows[2:]}  # below the header and the column ids
     assert shown == {code: "'" + name for code, name in names.items()}
     assert all(not cell.startswith(("=", "+", "@")) for row in rows for cell in row)
-    assert float(rows[1][4]) > 0  # numbers stay numbers
+    assert float(rows[2][4]) > 0  # numbers stay numbers

@@ -1,5 +1,6 @@
 """Both languages complete, chosen by the user or else the browser, formatted by Babel."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def test_catalog_is_complete(extracted, lang):
     for message in extracted:
         if not message.id:
             continue
-        entry = catalog.get(message.id)
+        entry = catalog.get(message.id, context=message.context)
         if entry is None:
             problems.append(f"missing: {message.id!r}")
         elif entry.fuzzy:
@@ -102,3 +103,26 @@ def test_template_gettext_formats_and_escapes_like_jinjas_newstyle(app):
         assert render(plural).render(n=3) == "3 items"
     with app.test_request_context(headers={"Accept-Language": "zh"}):
         assert render('{{ _("Log out") }}').render() == "退出"
+
+
+def test_one_english_word_two_chinese_words(app, client, world):
+    """ "Change" is 修改 where answers are edited and 变化 where scores differ between years."""
+    from tests.conftest import submitted_selfcheck
+
+    submitted_selfcheck(app, "B1", THIS_YEAR)
+    login(client, "b2")
+    selfcheck_id = int(client.post("/selfcheck/start").location.split("/")[2])
+    review = client.get(f"/selfcheck/{selfcheck_id}/review").get_data(as_text=True)
+    assert re.search(r'<a class="small" href="[^"]+">修改</a>', review)
+    client.post("/logout")
+    login(client, "leader")
+    compare = client.get("/compare").get_data(as_text=True)
+    assert re.search(r"<th scope=\"col\" aria-sort=\"none\">\s*<a [^>]+>变化</a>", compare)
+
+
+def test_api_tokens_are_not_in_the_main_menu(client, world):
+    login(client, "b1")
+    page = client.get("/selfcheck/").get_data(as_text=True)
+    menu = page[page.index('<nav aria-label="主导航"') : page.index("</nav>")]
+    assert "/account/tokens" not in menu
+    assert 'href="/account/tokens"' in page[page.index("<footer") :]  # still one tap away, at the foot

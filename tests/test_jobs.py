@@ -67,7 +67,10 @@ def check_zip(client, job_id, expected):
     data = download.data
     download.close()
     archive = zipfile.ZipFile(io.BytesIO(data))
-    assert sorted(n.split("_")[1] for n in archive.namelist()) == expected
+    assert sorted(n.split("_")[0] for n in archive.namelist()) == expected
+    for name in archive.namelist():  # code, name, year, what and which language, in the page's language
+        code = name.split("_")[0]
+        assert name == f"{code}_{code}-党组织_{THIS_YEAR}_诊断报告_中文.pdf"
     assert all(archive.read(n).startswith(b"%PDF") for n in archive.namelist())
 
 

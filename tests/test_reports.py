@@ -360,10 +360,10 @@ def zip_names(response) -> list[str]:
 def test_bundle_holds_exactly_the_submitted_reports_the_user_may_see(app, client, reports, username, codes):
     login(client, username)
     response = bundle(app, client, THIS_YEAR)
-    assert zip_names(response) == [f"diagnostic-report_{code}_{THIS_YEAR}_bilingual.pdf" for code in codes]
+    assert zip_names(response) == [f"{code}_{code}-党组织_{THIS_YEAR}_诊断报告_双语.pdf" for code in codes]
     last_year = bundle(app, client, THIS_YEAR - 1, lang="zh")
     expected = ["B1"] if username in ("leader", "gleader", "trainer", "admin") else []
-    assert zip_names(last_year) == [f"diagnostic-report_{code}_{THIS_YEAR - 1}_zh.pdf" for code in expected]
+    assert zip_names(last_year) == [f"{code}_{code}-党组织_{THIS_YEAR - 1}_诊断报告_中文.pdf" for code in expected]
 
 
 def test_bundle_is_refused_to_branches_and_needs_a_cycle(app, client, reports):

@@ -48,7 +48,7 @@ PAGES = [
     ("static", "GET", "/static/app.js", None, by(200)),
     ("selfcheck.home", "GET", "/selfcheck/", None, by(302, b1=200, b2=200, x1=200)),
     ("selfcheck.start", "POST", "/selfcheck/start", None, leaders(403, branch=302)),
-    ("selfcheck.pillar", "GET", "/selfcheck/{D}/leadership", None, own_object(readers=403)),
+    ("selfcheck.pillar", "GET", "/selfcheck/{D}/leadership", None, own_object(readers=302)),  # to the result
     ("selfcheck.pillar", "POST", "/selfcheck/{D}/leadership", {"L01": "3", "go": "stay"}, own_object(302, 403)),
     (
         "selfcheck.autosave",
@@ -57,7 +57,7 @@ PAGES = [
         {"json": {"answers": {"L01": "4"}}},
         own_object(200, 409, anon=401),
     ),
-    ("selfcheck.review", "GET", "/selfcheck/{D}/review", None, own_object(readers=403)),
+    ("selfcheck.review", "GET", "/selfcheck/{D}/review", None, own_object(readers=302)),
     ("selfcheck.submit", "POST", "/selfcheck/{D}/submit", None, own_object(302, 403)),  # b1: back to review
     ("results.result", "GET", "/results/{S}", None, own_object()),
     ("results.result", "GET", "/results/{D}", None, own_object()),
@@ -73,6 +73,8 @@ PAGES = [
     ("comparison.compare", "GET", "/compare", None, leaders(200)),
     ("jobs.start", "POST", "/jobs", {"kind": "reports_zip", "year": str(THIS_YEAR)}, leaders(302)),
     ("jobs.start", "POST", "/jobs", {"kind": "export_xlsx", "year": str(THIS_YEAR)}, leaders(302)),
+    ("jobs.start", "POST", "/jobs", {"kind": "overview_csv", "year": str(THIS_YEAR)}, leaders(302)),
+    ("jobs.start", "POST", "/jobs", {"kind": "overview_xlsx", "year": str(THIS_YEAR), "org": "G1"}, leaders(302)),
     ("jobs.start", "POST", "/jobs", {"kind": "report_pdf", "selfcheck_id": "1"}, leaders(403, branch=403)),
     ("jobs.show", "GET", "/jobs/{J}", None, by(404, anon=302, leader=200)),
     ("jobs.status", "GET", "/jobs/{J}.json", None, by(404, anon=302, leader=200)),

@@ -196,7 +196,7 @@ def test_the_audit_log_records_and_only_admins_read_it(app, client, world):
     assert "重新核对" in page
     assert "Reopening" in page
     filtered = client.get("/admin/audit?action=reopen").get_data(as_text=True)
-    assert filtered.count("<tr><td>") == 1
+    assert filtered.count('<tr><th scope="row">') == 1
 
 
 def test_user_text_is_escaped(app, client, world):

@@ -63,8 +63,8 @@ def unauthorized(code: str, message: str) -> ApiError:
     return ApiError(401, code, message)
 
 
-def authenticate() -> User:
-    """The user of the request's `Authorization: Bearer <token>`; ApiError 401 otherwise."""
+def authenticate() -> ApiToken:
+    """The token of the request's `Authorization: Bearer <token>`; ApiError 401 otherwise."""
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
     token = token.strip()
@@ -78,9 +78,8 @@ def authenticate() -> User:
         raise unauthorized("token_revoked", _("This API token has been revoked."))
     if record.expired:
         raise unauthorized("token_expired", _("This API token has expired."))
-    user = record.user
     note_use(record)
-    return user
+    return record
 
 
 def note_use(record: ApiToken) -> None:
@@ -98,3 +97,8 @@ def note_use(record: ApiToken) -> None:
 def api_user() -> User:
     """The user the current API request is authenticated as."""
     return g.api_user
+
+
+def api_token_id() -> int:
+    """The id of the token the current API request is authenticated with."""
+    return g.api_token_id

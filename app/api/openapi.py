@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 
 from ..models import ORG_KINDS
+from ..selfcheck.service import MAX_SEQ
 
-MAX_SEQ = 2**62 - 1
 MAX_ID = 2**31 - 1
 
 
@@ -230,7 +230,7 @@ SCHEMAS = {
             "stale": {
                 "type": "array",
                 "items": {"type": "string"},
-                "description": "Question ids not written: a save with a higher `seq` wrote them already.",
+                "description": "Question ids not written: a save of this token with a higher `seq` wrote them already.",
             },
             "answered": {"type": "integer"},
             "total": {"type": "integer"},
@@ -528,11 +528,12 @@ PATHS = {
             parameters=[SELFCHECK_ID],
             description=(
                 "`answers` maps question ids to values (see `Item`); an empty string or null clears an answer. "
-                "`seq` is the save's ordering number, any number that grows with each save of your client: an "
-                "answer last written by a save with a higher number is not overwritten and is listed in `stale`. "
-                "`base`, optional, maps question ids to the values you last read: where the stored answer is "
-                "no longer that and differs from yours, it is kept and returned in `conflicts` (409). "
-                "A save with neither `seq` nor `base` always applies."
+                "`seq` counts the saves made with your token (1, 2, 3, …; at most 2147483647, so a clock "
+                "reading is refused): an answer this token last wrote with a higher number is not overwritten "
+                "and is listed in `stale`. Numbers of different writers (another token, a page) are never "
+                "compared: between writers, `base` decides. `base`, optional, maps question ids to the values "
+                "you last read: where the stored answer is no longer that and differs from yours, it is kept "
+                "and returned in `conflicts` (409). A save with neither `seq` nor `base` always applies."
             ),
             requestBody={
                 "required": True,

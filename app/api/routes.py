@@ -22,7 +22,7 @@ from ..reports.service import report_filename, report_for
 from ..reports.viewmodel import MODES
 from ..selfcheck import service
 from . import errors, present
-from .auth import api_user, authenticate
+from .auth import api_token_id, api_user, authenticate
 from .errors import ApiError
 from .openapi import openapi_document
 
@@ -31,14 +31,14 @@ csrf.exempt(bp)  # tokens, not cookies, authenticate the API
 errors.register(bp)
 
 MAX_ANSWERS = 200
-MAX_SEQ = 2**62
 PUBLIC = {"api.openapi"}
 
 
 @bp.before_request
 def require_token():
     if request.endpoint not in PUBLIC:
-        g.api_user = authenticate()
+        token = authenticate()
+        g.api_user, g.api_token_id = token.user, token.id
 
 
 # ---------------------------------------------------------------- helpers
@@ -271,15 +271,20 @@ def save_answers(selfcheck_id: int):
     if not isinstance(answers, dict) or len(answers) > MAX_ANSWERS:
         raise bad_request({"answers": _("Expected an object of at most %(n)d answers by question id.", n=MAX_ANSWERS)})
     seq = whole_number(raw_seq) if "seq" in payload else None
-    if "seq" in payload and (seq is None or not 0 <= seq < MAX_SEQ):  # null too: the document says a number
-        raise bad_request({"seq": _("Expected a whole number from 0 to %(max)s.", max=MAX_SEQ - 1)})
+    if "seq" in payload and (seq is None or not 0 <= seq <= service.MAX_SEQ):  # null too: the document says a number
+        raise bad_request({"seq": _("Expected a count of your saves, from 0 to %(max)s.", max=service.MAX_SEQ)})
     base_values, base_unreadable = answer_values(base) if isinstance(base, dict) else ({}, "base" in payload)
     if base_unreadable:
         raise bad_request({"base": _("Expected an object of the answers as you last saw them, by question id.")})
     answers, unreadable = answer_values(answers)
     try:
         outcome = service.save_answers(
-            selfcheck, answers, user, seq=seq, base=base_values if "base" in payload else None
+            selfcheck,
+            answers,
+            user,
+            writer=service.token_writer(api_token_id()),
+            seq=seq,
+            base=base_values if "base" in payload else None,
         )
     except service.NotEditable:
         raise not_editable(selfcheck) from None

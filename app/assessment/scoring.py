@@ -94,6 +94,11 @@ def weighted_mean(pairs) -> float | None:
     return min(100.0, max(0.0, sum(w * s for w, s in pairs) / total))
 
 
+def raised_flags(questionnaire: Questionnaire, answers: dict) -> tuple[FlagRule, ...]:
+    """The consistency flags whose every condition the typed answers meet."""
+    return tuple(rule for rule in questionnaire.flags if all(c.holds(answers.get(c.item)) for c in rule.when))
+
+
 def score_selfcheck(questionnaire: Questionnaire, answers: dict) -> Result:
     """Score typed answers (item id → value, as `Item.parse` returns) against `questionnaire`."""
     pillars = []
@@ -105,7 +110,7 @@ def score_selfcheck(questionnaire: Questionnaire, answers: dict) -> Result:
         level_text = questionnaire.level_text(pillar, level)
         pillars.append(PillarResult(pillar, score, level, items, missing, level_text))
     overall = weighted_mean((p.pillar.weight, p.score) for p in pillars)
-    flags = tuple(rule for rule in questionnaire.flags if all(c.holds(answers.get(c.item)) for c in rule.when))
+    flags = raised_flags(questionnaire, answers)
     suggestions = rank_suggestions(questionnaire, pillars)
     return Result(
         questionnaire=questionnaire,

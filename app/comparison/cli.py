@@ -21,7 +21,10 @@ from . import exports, queries
 @click.option("--org", "org_code", help="Code of the organisation whose subtree to export (default: all).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), required=True)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True)
-def export_results(years, org_code, fmt, output):
+@click.option(
+    "--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of the CSV header."
+)
+def export_results(years, org_code, fmt, output, lang):
     """Write the results of the branches (one row per branch and cycle) to a CSV or XLSX file."""
     known = set(db.session.scalars(select(Cycle.year).where(Cycle.year.in_(years))))
     missing = sorted(set(years) - known)
@@ -33,6 +36,6 @@ def export_results(years, org_code, fmt, output):
         if org is None:
             raise click.ClickException(f"No organisation with code {org_code}.")
     selection = queries.make_selection(None, org, years)
-    data = exports.csv_bytes(selection) if fmt == "csv" else exports.xlsx_bytes(selection)
+    data = exports.csv_bytes(selection, lang) if fmt == "csv" else exports.xlsx_bytes(selection)
     output.write_bytes(data)
     click.echo(f"Wrote {output} ({len(data):,} bytes).")

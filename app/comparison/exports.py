@@ -1,8 +1,9 @@
 """Exports of a selection: one row per unit and cycle, one column per pillar and per item.
 
 CSV through the csv module (UTF-8 with a byte-order mark, so spreadsheet programs read the
-Chinese names; text that would start a formula made inert); XLSX through the streaming writer
-of `xlsx.py`, with a "Columns" sheet that describes every column in Chinese and English.
+Chinese names; text that would start a formula made inert), a header in the reader's language
+above one of the column ids; XLSX through the streaming writer of `xlsx.py`, with a "Columns"
+sheet that describes every column in Chinese and English.
 """
 
 from __future__ import annotations
@@ -83,10 +84,12 @@ def inert(value):
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
-def csv_bytes(selection: Selection) -> bytes:
+def csv_bytes(selection: Selection, lang: str = "zh") -> bytes:
+    """A header that describes each column in `lang`, a second one of the column ids, then the rows."""
     cols, pillar_ids, item_ids = columns(selection)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([c.description(lang) for c in cols])
     writer.writerow([c.name for c in cols])
     writer.writerows([inert(v) for v in _rounded(row)] for row in export_rows(selection, item_ids, pillar_ids))
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -59,7 +59,7 @@ def _query_args(selection: queries.Selection, org: Organisation | None, **extra)
 def compare():
     selection, org = _selection()
     picks = [p for p in request.args.getlist("pick") if p][: service.MAX_PICKS]
-    result = service.comparison(selection, picks, _lang())
+    result = service.comparison(selection, picks, _lang(), phone=True)
     sort = request.args.get("sort", "code")
     descending = sort.startswith("-")
     sort = sort.lstrip("-")

@@ -16,7 +16,11 @@ from .figures import Figure
 from .labels import texts
 
 PAGE_CHART_WIDTH = 560
-PAGE_FONT_SIZE = 9
+PAGE_FONT_SIZE = 12
+# Phones get their own drawings, narrow with larger text: the page's, scaled down to a phone's
+# width, had labels of about 5 px.
+PHONE_CHART_WIDTH = 320
+PHONE_FONT_SIZE = 12
 MAX_PICKS = 5
 
 
@@ -33,6 +37,7 @@ class Comparison:
     cohort: queries.Cohort
     figures: list[Figure]
     radar: Figure | None
+    phone: Comparison | None = None  # the same figures drawn for a phone's width, on the page
 
 
 def comparison(
@@ -42,20 +47,38 @@ def comparison(
     *,
     width: float = PAGE_CHART_WIDTH,
     font_size: float = PAGE_FONT_SIZE,
+    phone: bool = False,
 ) -> Comparison:
-    """The aggregates and figures of `selection` in `lang`; figures are kept with the cached aggregates."""
+    """The aggregates and figures of `selection` in `lang`; figures are kept with the cached aggregates.
+
+    With `phone`, the figures are drawn a second time for a phone's width (see PHONE_CHART_WIDTH).
+    """
     cohort = queries.cohort(selection)
+    picked = queries.picked_units(selection, list(dict.fromkeys(picks))[:MAX_PICKS])
+    result = _drawn(cohort, picked, lang, width, font_size)
+    if phone:
+        result.phone = _drawn(cohort, picked, lang, PHONE_CHART_WIDTH, PHONE_FONT_SIZE, suffix="-phone")
+    return result
+
+
+def _drawn(cohort, picked, lang: str, width: float, font_size: float, suffix: str = "") -> Comparison:
+    """The figures at one size; `suffix` keeps the ids of a second size apart on the same page."""
     t = labels()
     style = Style(report_font(), font_size)
     key = (lang, width, font_size)
+
+    def named(fig):
+        if fig is not None:
+            fig.ident += suffix
+        return fig
+
     found = cohort.figures.get(key)
     if found is None:
-        found = cohort.figures[key] = figures.cohort_figures(cohort, t, lang, style, width)
-    picked = queries.picked_units(selection, list(dict.fromkeys(picks))[:MAX_PICKS])
+        found = cohort.figures[key] = [named(f) for f in figures.cohort_figures(cohort, t, lang, style, width)]
     if picked:
-        radar = figures.radar(cohort, picked, t, lang, style, width)
+        radar = named(figures.radar(cohort, picked, t, lang, style, width))
     else:  # the cohort alone: kept with the aggregates like the other figures
         radar = cohort.figures.get(("radar", *key))
         if radar is None:
-            radar = cohort.figures[("radar", *key)] = figures.radar(cohort, [], t, lang, style, width)
+            radar = cohort.figures[("radar", *key)] = named(figures.radar(cohort, [], t, lang, style, width))
     return Comparison(cohort, found, radar)

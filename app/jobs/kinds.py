@@ -9,11 +9,19 @@ from ..extensions import db
 from ..models import Cycle, SelfCheck
 from ..reports import service as reports
 from ..reports.viewmodel import MODES
+from ..results import overview
 from .runner import kind
+
+LANGUAGES = ("zh", "en")
 
 
 class JobRefused(Exception):
     """The job's owner may not have what it asks for."""
+
+
+def _ui(params) -> str:
+    """The language of the page that started the job: its exports' headers and names."""
+    return params.get("ui") if params.get("ui") in LANGUAGES else "zh"
 
 
 def _mode(params) -> str:
@@ -42,7 +50,7 @@ def reports_zip(user, params, progress):
     cycle = db.session.scalar(select(Cycle).where(Cycle.year == int(params["year"])))
     if cycle is None:
         raise JobRefused("no such cycle")
-    data = reports.bundle_zip(user, cycle, _mode(params), progress=progress)
+    data = reports.bundle_zip(user, cycle, _mode(params), progress=progress, ui=_ui(params))
     return data, reports.bundle_filename(user, cycle), "application/zip"
 
 
@@ -63,7 +71,8 @@ def export_csv(user, params, progress):
     from ..comparison import exports
 
     selection, org = _comparison_selection(user, params)
-    return exports.csv_bytes(selection), exports.filename(selection, org, "csv"), "text/csv; charset=utf-8"
+    data = exports.csv_bytes(selection, _ui(params))
+    return data, exports.filename(selection, org, "csv"), "text/csv; charset=utf-8"
 
 
 @kind("export_xlsx")
@@ -84,3 +93,32 @@ def cohort_pdf(user, params, progress):
     selection, org = _comparison_selection(user, params)
     picks = [p for p in params.get("pick", []) if p][: service.MAX_PICKS]
     return report.cohort_pdf(selection, org, picks), exports.filename(selection, org, "pdf"), "application/pdf"
+
+
+def _overview_list(user, params):
+    if user.role == "branch":
+        raise JobRefused("branch users have no overview")
+    _cycles, cycle = overview.cycle_for(int(params["year"]) if str(params.get("year", "")).isdigit() else None)
+    if cycle is None:
+        raise JobRefused("no cycle")
+    try:
+        filters = overview.filters_from(user, params)
+    except LookupError:
+        raise JobRefused("no such organisation") from None
+    return cycle, overview.all_rows(user, cycle, filters)
+
+
+@kind("overview_csv")
+def overview_csv(user, params, progress):
+    """The leader's overview under its filters, every page, as CSV."""
+    cycle, rows = _overview_list(user, params)
+    data = overview.csv_bytes(rows, cycle, _ui(params))
+    return data, overview.filename(user, cycle, "csv"), "text/csv; charset=utf-8"
+
+
+@kind("overview_xlsx")
+def overview_xlsx(user, params, progress):
+    """The same as XLSX."""
+    cycle, rows = _overview_list(user, params)
+    mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return overview.xlsx_bytes(rows, cycle, _ui(params)), overview.filename(user, cycle, "xlsx"), mimetype

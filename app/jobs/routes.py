@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import audit
 from ..extensions import db
 from ..models import Job
+from ..views import current_lang
 from . import kinds  # noqa: F401  (registers the job kinds)
 from .runner import KINDS, enqueue, result_path, wake
 
@@ -22,6 +23,8 @@ STARTABLE = {
     "export_csv": ("org", "year"),
     "export_xlsx": ("org", "year"),
     "cohort_pdf": ("org", "year", "pick"),
+    "overview_csv": ("year", "status", "org", "q", "sort"),
+    "overview_xlsx": ("year", "status", "org", "q", "sort"),
 }
 LISTS = {"export_csv": ("year",), "export_xlsx": ("year",), "cohort_pdf": ("year", "pick")}
 
@@ -40,6 +43,7 @@ def start():
             params[key] = request.form[key][:40]
     if kind == "reports_zip" and not (params.get("year", "").isdecimal() and len(params["year"]) <= 4):
         abort(400)
+    params["ui"] = current_lang()  # exports are written in the language of the page that asked
     job = enqueue(kind, params, current_user._get_current_object())
     return redirect(url_for(".show", job_id=job.id))
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from io import BytesIO
 
 from flask import current_app
+from flask_babel import force_locale, pgettext
 from sqlalchemy import select
 
 from ..access import subtree_filter
@@ -74,7 +76,25 @@ def bundle_selfchecks(user: User, cycle: Cycle) -> list[SelfCheck]:
     )
 
 
-def bundle_zip(user: User, cycle: Cycle, lang: str = "bilingual", progress=None) -> bytes:
+_UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\s]+')
+
+
+def bundle_entry_name(selfcheck: SelfCheck, lang: str, ui: str) -> str:
+    """A report's name inside the ZIP, in the language `ui` of the page that asked for it: code and
+    name of the branch first, so that the listing reads like the overview."""
+    with force_locale(ui):
+        report = pgettext("file name", "diagnostic-report")
+        mode = {
+            "zh": pgettext("file name", "zh"),
+            "en": pgettext("file name", "en"),
+            "bilingual": pgettext("file name", "bilingual"),
+        }[lang]
+    org = selfcheck.organisation
+    name = _UNSAFE_IN_FILE_NAMES.sub("-", org.name).strip("-.") or org.code
+    return f"{org.code}_{name}_{selfcheck.cycle.year}_{report}_{mode}.pdf"
+
+
+def bundle_zip(user: User, cycle: Cycle, lang: str = "bilingual", progress=None, ui: str = "zh") -> bytes:
     """One ZIP of the reports of every submitted self-check of `cycle` that `user` may read.
 
     `progress(done, total)`, when given, is told after each report (the job page shows it).
@@ -84,7 +104,7 @@ def bundle_zip(user: User, cycle: Cycle, lang: str = "bilingual", progress=None)
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # PDFs are compressed already
         for done, selfcheck in enumerate(selfchecks, 1):
             stamp = (selfcheck.submitted_at or selfcheck.updated_at).timetuple()[:6]
-            info = zipfile.ZipInfo(report_filename(selfcheck, lang), date_time=stamp)
+            info = zipfile.ZipInfo(bundle_entry_name(selfcheck, lang, ui), date_time=stamp)
             archive.writestr(info, report_for(selfcheck, lang))
             if progress:
                 progress(done, len(selfchecks))

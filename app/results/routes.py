@@ -5,18 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from app.assessment.questionnaire import get_questionnaire
 from app.assessment.scoring import change_since
 from forms.auth import ReopenForm
 
-from ..access import can_edit, can_reopen, get_selfcheck_or_404, subtree_filter
+from ..access import can_edit, can_reopen, get_selfcheck_or_404
 from ..comparison.peers import peer_position
-from ..extensions import db
-from ..models import Cycle, Organisation, SelfCheck
 from ..selfcheck import service
+from . import overview as overview_list
 
 bp = Blueprint("results", __name__)
 
@@ -64,25 +61,23 @@ def reopen(selfcheck_id: int):
 @bp.route("/overview")
 @login_required
 def overview():
-    """Every branch the user may see, with its state in the chosen cycle."""
+    """The branches the user may see, with their state in the chosen cycle, a page at a time."""
     if current_user.role == "branch":
         abort(403)
-    cycles = db.session.scalars(select(Cycle).order_by(Cycle.year.desc())).all()
-    year = request.args.get("year", type=int)
-    cycle = next((c for c in cycles if c.year == year), None) or next(
-        (c for c in cycles if c.is_open()), cycles[0] if cycles else None
+    cycles, cycle = overview_list.cycle_for(request.args.get("year", type=int))
+    try:
+        filters = overview_list.filters_from(current_user, request.args)
+    except LookupError:
+        abort(404)
+    page = overview_list.overview_page(current_user, cycle, filters) if cycle else None
+    questionnaire = get_questionnaire(cycle.questionnaire_version) if cycle else None
+    return render_template(
+        "results/overview.html",
+        cycles=cycles,
+        cycle=cycle,
+        filters=filters,
+        page=page,
+        organisations=overview_list.sub_organisations(current_user),
+        levels={lv.id: lv for lv in questionnaire.levels} if questionnaire else {},
+        questions=len(questionnaire.items) if questionnaire else 0,
     )
-    rows = []
-    if cycle:
-        rows = db.session.execute(
-            select(Organisation, SelfCheck)
-            .options(joinedload(Organisation.parent))
-            .outerjoin(SelfCheck, (SelfCheck.organisation_id == Organisation.id) & (SelfCheck.cycle_id == cycle.id))
-            .where(Organisation.kind == "branch", subtree_filter(current_user))
-            .order_by(Organisation.path)
-        ).all()
-    counts = {"not_started": 0, "draft": 0, "submitted": 0}
-    for _org, sc in rows:
-        counts[sc.status if sc else "not_started"] += 1
-    levels = {lv.id: lv for lv in get_questionnaire(cycle.questionnaire_version).levels} if cycle else {}
-    return render_template("results/overview.html", cycles=cycles, cycle=cycle, rows=rows, counts=counts, levels=levels)

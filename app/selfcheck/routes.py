@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from functools import lru_cache
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
+from app.assessment.questionnaire import MAX_TEXT
 from forms.selfcheck import answer_error_message, pillar_form_class
 
 from ..access import can_edit, get_selfcheck_or_404
@@ -24,6 +38,11 @@ from . import service
 bp = Blueprint("selfcheck", __name__, url_prefix="/selfcheck")
 
 
+@bp.record_once
+def _template_globals(state):
+    state.app.jinja_env.globals["max_text"] = MAX_TEXT  # the item macros count text answers against it
+
+
 def current_cycle() -> Cycle | None:
     """The open cycle, else the latest one."""
     cycles = db.session.scalars(select(Cycle).order_by(Cycle.year.desc())).all()
@@ -33,6 +52,22 @@ def current_cycle() -> Cycle | None:
 def editable_or_403(selfcheck: SelfCheck) -> None:
     if not can_edit(current_user, selfcheck):
         abort(403)
+
+
+def not_editable_page(selfcheck: SelfCheck):
+    """A page for changing answers, asked for a self-check the user may read but not change
+    (Back after submitting, a bookmark after the cycle closed): its result instead, not a 403."""
+    if request.method != "GET":
+        abort(403)
+    flash(_("This self-check can no longer be changed."))
+    return redirect(url_for("results.result", selfcheck_id=selfcheck.id))
+
+
+def no_store(response):
+    """Pages of a draft are never kept by the browser: Back shows the server's state, not an old copy."""
+    response = make_response(response)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/")
@@ -48,15 +83,33 @@ def home():
                 SelfCheck.organisation_id == current_user.organisation_id, SelfCheck.cycle_id == cycle.id
             )
         )
+    reopening = None
     if selfcheck:
-        progress = service.progress_of(service.questionnaire_of(selfcheck), service.typed_answers(selfcheck))
-        unfinished = [pid for pid, (done, items) in progress.per_pillar.items() if done < items]
-        resume = unfinished[0] if unfinished else list(progress.per_pillar)[-1]
+        questionnaire, answers = service.questionnaire_of(selfcheck), service.typed_answers(selfcheck)
+        progress = service.progress_of(questionnaire, answers)
+        resume = resume_url(selfcheck, questionnaire, answers)
+        reopening = service.reopening_of(selfcheck)
     if cycle:
         previous = service.submitted_before(current_user.organisation_id, cycle.year)
-    return render_template(
-        "selfcheck/home.html", cycle=cycle, selfcheck=selfcheck, previous=previous, progress=progress, resume=resume
+    return no_store(
+        render_template(
+            "selfcheck/home.html",
+            cycle=cycle,
+            selfcheck=selfcheck,
+            previous=previous,
+            progress=progress,
+            resume=resume,
+            reopening=reopening,
+        )
     )
+
+
+def resume_url(selfcheck: SelfCheck, questionnaire, answers: dict) -> str:
+    """Where "continue" leads: the first scored item without an answer, else the review."""
+    item = service.first_unanswered(questionnaire, answers)
+    if item is None:
+        return url_for(".review", selfcheck_id=selfcheck.id)
+    return url_for(".pillar", selfcheck_id=selfcheck.id, pillar_id=item.pillar_id, _anchor=f"item-{item.id}")
 
 
 @bp.route("/start", methods=["POST"])
@@ -74,7 +127,8 @@ def start():
 @login_required
 def pillar(selfcheck_id: int, pillar_id: str):
     selfcheck = get_selfcheck_or_404(current_user, selfcheck_id)
-    editable_or_403(selfcheck)
+    if not can_edit(current_user, selfcheck):
+        return not_editable_page(selfcheck)
     questionnaire = service.questionnaire_of(selfcheck)
     ids = [p.id for p in questionnaire.pillars]
     if pillar_id not in ids:
@@ -85,8 +139,9 @@ def pillar(selfcheck_id: int, pillar_id: str):
         form = pillar_form_class(questionnaire, pillar_id)()
         valid = form.validate()  # CSRFProtect has already refused a request without a valid token
         bases = {k[5:]: v for k, v in request.form.items() if k.startswith("base:")}
+        writer, seq = page_order(request.form.get("writer"), request.form.get("seq", type=int))
         outcome = service.save_answers(
-            selfcheck, form.valid_answers(), current_user, seq=request.form.get("seq", type=int), base=bases
+            selfcheck, form.valid_answers(), current_user, writer=writer, seq=seq, base=bases
         )
         conflicts = outcome.conflicts
         if valid and not conflicts:
@@ -114,17 +169,35 @@ def pillar(selfcheck_id: int, pillar_id: str):
         status = 200
     if answers is None:
         answers = service.typed_answers(selfcheck)
-    return (
-        render_template(
-            "selfcheck/pillar.html",
-            selfcheck=selfcheck,
-            questionnaire=questionnaire,
-            pillar=questionnaire.pillar(pillar_id),
-            items_html=render_items(questionnaire, pillar_id, form, bases, conflicts),
-            progress=service.progress_of(questionnaire, answers),
-        ),
-        status,
+    return no_store(
+        (
+            render_template(
+                "selfcheck/pillar.html",
+                selfcheck=selfcheck,
+                questionnaire=questionnaire,
+                pillar=questionnaire.pillar(pillar_id),
+                items_html=render_items(questionnaire, pillar_id, form, bases, conflicts),
+                flags_after=flags_by_item(questionnaire, pillar_id),
+                open_flags=service.open_flags(questionnaire, answers),
+                progress=service.progress_of(questionnaire, answers),
+                reopening=service.reopening_of(selfcheck),
+                page_id=secrets.token_urlsafe(9),  # names this page load, the writer of its saves
+            ),
+            status,
+        )
     )
+
+
+@lru_cache(maxsize=64)
+def flags_by_item(questionnaire, pillar_id: str) -> dict[str, list]:
+    """The consistency flags that look at a pillar's items, each under the last of its items on the page."""
+    on_page = [item.id for item in questionnaire.pillar(pillar_id).items]
+    placed = {}
+    for flag in questionnaire.flags:
+        here = [c.item for c in flag.when if c.item in on_page]
+        if here:
+            placed.setdefault(max(here, key=on_page.index), []).append(flag)
+    return placed
 
 
 def render_items(questionnaire, pillar_id: str, form, bases: dict, conflicts: dict) -> list[Markup]:
@@ -190,6 +263,22 @@ def stringify(answers: dict) -> dict:
     return {key: form_value(value) for key, value in answers.items()}
 
 
+PAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def page_order(page_id, seq) -> tuple[str | None, int | None]:
+    """(writer, seq) of a save from a page: the page load's id counts its saves. Numbered saves
+    without a page id (a script on the user's session) are counted per user. Anything else
+    is an unnumbered save."""
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= service.MAX_SEQ:
+        return None, None
+    if page_id is None:
+        return service.user_writer(current_user.id), seq
+    if isinstance(page_id, str) and PAGE_ID.fullmatch(page_id):
+        return service.page_writer(page_id), seq
+    return None, None
+
+
 @bp.route("/<int:selfcheck_id>/autosave", methods=["POST"])
 @reads_then_writes
 def autosave(selfcheck_id: int):
@@ -204,16 +293,17 @@ def autosave(selfcheck_id: int):
     payload = request.get_json(silent=True)
     payload = payload if isinstance(payload, dict) else {}
     answers, seq, base = payload.get("answers"), payload.get("seq"), payload.get("base")
+    writer, seq = page_order(payload.get("writer"), seq) if seq is not None else (None, None)
     if (
         not isinstance(answers, dict)
         or not answers
         or len(answers) > 200
-        or (seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**62))
+        or (payload.get("seq") is not None and seq is None)  # not a count of saves, or a bad page id
         or (base is not None and not isinstance(base, dict))
     ):
         return jsonify(error="invalid", message=_("The answers could not be read.")), 400
     try:
-        outcome = service.save_answers(selfcheck, answers, current_user, seq=seq, base=base)
+        outcome = service.save_answers(selfcheck, answers, current_user, writer=writer, seq=seq, base=base)
     except service.NotEditable:  # submitted or closed between the check above and the write
         return jsonify(error="readonly", message=_("This self-check can no longer be changed.")), 409
     body = {
@@ -221,8 +311,13 @@ def autosave(selfcheck_id: int):
         "stale": outcome.stale,
         "errors": {item_id: answer_error_message(err) for item_id, err in outcome.errors.items()},
         "conflicts": {item_id: conflict_json(c) for item_id, c in outcome.conflicts.items()},
+        "newer": {item_id: conflict_json(c) for item_id, c in outcome.newer.items()},
+        "newer_seq": outcome.newer_seq,
         "answered": outcome.answered,
     }
+    questionnaire = service.questionnaire_of(selfcheck)
+    if service.flagged_items(questionnaire).intersection(outcome.saved):
+        body["flags"] = service.open_flags(questionnaire, service.typed_answers(selfcheck))
     if outcome.conflicts:
         return jsonify(error="conflict", **body), 409
     return jsonify(body), (422 if outcome.errors else 200)
@@ -232,14 +327,19 @@ def autosave(selfcheck_id: int):
 @login_required
 def review(selfcheck_id: int):
     selfcheck = get_selfcheck_or_404(current_user, selfcheck_id)
-    editable_or_403(selfcheck)
+    if not can_edit(current_user, selfcheck):
+        return not_editable_page(selfcheck)
     answers = service.typed_answers(selfcheck)
     result = service.result_of(selfcheck, answers)
-    return render_template(
-        "selfcheck/review.html",
-        selfcheck=selfcheck,
-        result=result,
-        progress=service.progress_of(result.questionnaire, answers),
+    return no_store(
+        render_template(
+            "selfcheck/review.html",
+            selfcheck=selfcheck,
+            result=result,
+            progress=service.progress_of(result.questionnaire, answers),
+            reopening=service.reopening_of(selfcheck),
+            resume=resume_url(selfcheck, result.questionnaire, answers),
+        )
     )
 
 
@@ -250,10 +350,14 @@ def submit(selfcheck_id: int):
     if selfcheck.submitted and selfcheck.organisation_id == current_user.organisation_id:
         return redirect(url_for("results.result", selfcheck_id=selfcheck.id))  # a second click
     editable_or_403(selfcheck)
+    confirmed = request.form.get("confirm_flags", "").split()
     try:
-        service.submit(selfcheck, current_user._get_current_object())
+        service.submit(selfcheck, current_user._get_current_object(), confirmed_flags=confirmed)
     except service.Incomplete as exc:
         flash(_("Answer every question before submitting: %(n)d are missing.", n=len(exc.missing)), "error")
+        return redirect(url_for(".review", selfcheck_id=selfcheck.id))
+    except service.Unconfirmed:
+        flash(_("Some answers are flagged below: confirm that they are right, or change them, then submit."), "error")
         return redirect(url_for(".review", selfcheck_id=selfcheck.id))
     flash(_("Self-check submitted."), "success")
     return redirect(url_for("results.result", selfcheck_id=selfcheck.id))

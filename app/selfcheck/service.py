@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.assessment.questionnaire import AnswerError, Questionnaire, get_questionnaire
-from app.assessment.scoring import Result, score_selfcheck
+from app.assessment.questionnaire import AnswerError, Item, Questionnaire, get_questionnaire
+from app.assessment.scoring import Result, raised_flags, score_selfcheck
 
 from .. import audit
 from ..database import write_transaction
@@ -26,6 +28,14 @@ class Incomplete(Exception):
     def __init__(self, missing):
         super().__init__(", ".join(missing))
         self.missing = missing
+
+
+class Unconfirmed(Exception):
+    """Consistency flags are open that the submitter did not confirm."""
+
+    def __init__(self, flags):
+        super().__init__(", ".join(flags))
+        self.flags = flags
 
 
 def questionnaire_of(selfcheck: SelfCheck) -> Questionnaire:
@@ -59,6 +69,40 @@ def progress_of(questionnaire: Questionnaire, answers: dict) -> Progress:
     """How many items are answered, per pillar and in all (no scoring needed)."""
     per_pillar = {p.id: (sum(1 for i in p.items if i.id in answers), len(p.items)) for p in questionnaire.pillars}
     return Progress(per_pillar, sum(a for a, _ in per_pillar.values()), sum(n for _, n in per_pillar.values()))
+
+
+def first_unanswered(questionnaire: Questionnaire, answers: dict) -> Item | None:
+    """The first item that needs an answer and has none, in the questionnaire's order (where "continue" leads)."""
+    return next((i for p in questionnaire.pillars for i in p.items if not i.optional and i.id not in answers), None)
+
+
+def open_flags(questionnaire: Questionnaire, answers: dict) -> list[str]:
+    """The ids of the consistency flags the answers raise now: the result's flags, known while
+    filling in. Only the flags' conditions are checked, not the whole scoring: every pillar
+    page and every save of an item a flag looks at asks."""
+    return [flag.id for flag in raised_flags(questionnaire, answers)]
+
+
+@cache
+def flagged_items(questionnaire: Questionnaire) -> frozenset[str]:
+    """The items some consistency flag looks at: a save of any other item changes no flag."""
+    return frozenset(c.item for flag in questionnaire.flags for c in flag.when)
+
+
+LATEST_REOPENING = (
+    select(Reopening.reason, Reopening.at, User.name)
+    .join(User, User.id == Reopening.user_id)
+    .where(Reopening.selfcheck_id == bindparam("selfcheck_id"))
+    .order_by(Reopening.at.desc())
+    .limit(1)
+)
+
+
+def reopening_of(selfcheck: SelfCheck):
+    """Why (`reason`), when (`at`) and by whom (`name`) a draft was sent back, until it is submitted again."""
+    if selfcheck.submitted:
+        return None
+    return db.session.execute(LATEST_REOPENING, {"selfcheck_id": selfcheck.id}).first()
 
 
 def previous_selfcheck(selfcheck: SelfCheck) -> SelfCheck | None:
@@ -100,9 +144,11 @@ def start_selfcheck(org: Organisation, cycle: Cycle) -> SelfCheck:
 class SaveOutcome:
     saved: list[str]  # item ids written (or cleared)
     errors: dict  # item id → AnswerError; those answers were left as they were
-    stale: list[str]  # item ids skipped: a save with a newer ordering number got there first
+    stale: list[str]  # item ids skipped: a newer save of the same writer got there first
     answered: int  # how many items of the self-check now have an answer
     conflicts: dict = field(default_factory=dict)  # item id → Conflict: changed meanwhile by someone else
+    newer: dict = field(default_factory=dict)  # item id → Conflict: what the stale items hold now
+    newer_seq: int | None = None  # the highest `seq` of this writer among the stale items
 
 
 @dataclass(frozen=True)
@@ -110,6 +156,26 @@ class Conflict:
     theirs: object  # the typed value stored now (None: no answer)
     by: str | None  # who wrote it
     at: datetime | None
+
+
+# A `seq` counts the saves of one writer. A larger number (a clock reading in milliseconds,
+# say) is refused: it would pin the writer's answers against every later save of its own.
+MAX_SEQ = 2**31 - 1
+
+
+def page_writer(page_id: str) -> str:
+    """The writer of the saves of one page load (the page's random id)."""
+    return f"page:{page_id}"
+
+
+def token_writer(token_id: int) -> str:
+    """The writer of the saves made with one API token."""
+    return f"token:{token_id}"
+
+
+def user_writer(user_id: int) -> str:
+    """The writer of numbered saves sent without a page id (a script on a user's session)."""
+    return f"user:{user_id}"
 
 
 _UPSERTS: dict = {}
@@ -133,11 +199,18 @@ def _upsert(ordered: bool):
             "value": stmt.excluded.value,
             "score": stmt.excluded.score,
             "seq": Answer.seq if not ordered else stmt.excluded.seq,
+            "writer": Answer.writer if not ordered else stmt.excluded.writer,
             "updated_at": stmt.excluded.updated_at,
             "updated_by_id": stmt.excluded.updated_by_id,
         },
-        # an older ordering number never overwrites a newer one, even between two requests in flight
-        where=(Answer.seq.is_(None) | (Answer.seq < stmt.excluded.seq)) if ordered else None,
+        # an older number of the same writer never overwrites a newer one, even between two requests in flight
+        where=(
+            Answer.writer.is_distinct_from(stmt.excluded.writer)
+            | Answer.seq.is_(None)
+            | (Answer.seq < stmt.excluded.seq)
+        )
+        if ordered
+        else None,
     )
     _UPSERTS[dialect, ordered] = stmt
     return stmt
@@ -145,7 +218,7 @@ def _upsert(ordered: bool):
 
 # The statements of a save, built once: autosave runs them hundreds of times a second.
 CURRENT_ANSWERS = (
-    select(Answer.item_id, Answer.value, Answer.seq, Answer.updated_at, User.name)
+    select(Answer.item_id, Answer.value, Answer.writer, Answer.seq, Answer.updated_at, User.name)
     .outerjoin(User, User.id == Answer.updated_by_id)
     .where(Answer.selfcheck_id == bindparam("selfcheck_id"), Answer.item_id.in_(bindparam("items", expanding=True)))
 )
@@ -162,6 +235,7 @@ def save_answers(
     raw: dict,
     user: User | None,
     *,
+    writer: str | None = None,
     seq: int | None = None,
     base: dict | None = None,
     enforce_window: bool = True,
@@ -169,31 +243,37 @@ def save_answers(
     """Save every valid answer of `raw` (item id → raw value), in one transaction.
 
     Invalid answers are reported and left as they were; the valid ones are kept, so a
-    mistake in one field never costs the others. An empty value clears the answer.
+    mistake in one field never costs the others. An empty value clears the answer; a value
+    that cannot be read is an error, never a clearing.
 
-    `seq` is the save's ordering number (the pages send the time they were typed, the
-    API whatever increasing number its client keeps): an answer last written with a
-    higher number is not overwritten, and is reported as stale.
+    `writer` names who numbers the saves (one page load, one API token: see `page_writer`,
+    `token_writer`) and `seq` is this save's number, counted by the writer: an answer the
+    same writer last wrote with a higher number is not overwritten, and is reported as stale
+    (with what it holds now in `newer`). Numbers of different writers are never compared.
 
-    `base` (item id → the raw value the writer last saw) detects two people editing one
-    draft: where the stored answer is no longer what the writer saw, and differs from what
-    they write, nothing is overwritten and the other version is returned as a conflict.
+    `base` (item id → the raw value the writer last saw) decides between writers: where the
+    stored answer is no longer what the writer saw, and differs from what they write,
+    nothing is overwritten and the other version is returned as a conflict.
 
     A save with neither (an import, a page without script) always applies.
     `enforce_window=False` lets an administrator type up paper forms after the cycle closed.
     """
+    if seq is not None and writer is None:
+        raise ValueError("a save's seq needs the writer that counts it")
     if selfcheck.submitted or (enforce_window and not selfcheck.cycle.is_open()):
         raise NotEditable()
     questionnaire = questionnaire_of(selfcheck)
     values, errors = questionnaire.parse_answers(raw)
     selfcheck_id, user_id = selfcheck.id, (user.id if user else None)
     with write_transaction():
-        stale, conflicts = [], {}
+        stale, conflicts, newer, newer_seq = [], {}, {}, None
         if values and (seq is not None or base):
             current = db.session.execute(CURRENT_ANSWERS, {"selfcheck_id": selfcheck_id, "items": list(values)}).all()
-            for item_id, stored, stored_seq, at, by in current:
-                if seq is not None and stored_seq is not None and stored_seq >= seq:
+            for item_id, stored, stored_writer, stored_seq, at, by in current:
+                if seq is not None and stored_writer == writer and stored_seq is not None and stored_seq >= seq:
                     stale.append(item_id)
+                    newer[item_id] = Conflict(json.loads(stored), by, at)
+                    newer_seq = max(newer_seq or 0, stored_seq)
                 elif base is not None and item_id in base:
                     theirs = json.loads(stored)
                     seen = _parsed_or_marker(questionnaire.items[item_id], base[item_id])
@@ -209,6 +289,7 @@ def save_answers(
                 "value": json.dumps(value, ensure_ascii=False),
                 "score": questionnaire.items[item_id].score(value),
                 "seq": seq,
+                "writer": writer if seq is not None else None,
                 "updated_at": now,
                 "updated_by_id": user_id,
             }
@@ -223,7 +304,7 @@ def save_answers(
             db.session.execute(_upsert(ordered=seq is not None), rows)
         answered = db.session.scalar(ANSWERED, {"selfcheck_id": selfcheck_id})
         db.session.commit()
-    return SaveOutcome(sorted(values), errors, sorted(stale), answered, conflicts)
+    return SaveOutcome(sorted(values), errors, sorted(stale), answered, conflicts, newer, newer_seq)
 
 
 _UNPARSABLE = object()
@@ -236,9 +317,17 @@ def _parsed_or_marker(item, raw):
         return _UNPARSABLE
 
 
-def submit(selfcheck: SelfCheck, user: User | None, *, enforce_window: bool = True) -> Result:
+def submit(
+    selfcheck: SelfCheck,
+    user: User | None,
+    *,
+    enforce_window: bool = True,
+    confirmed_flags: Collection[str] | None = None,
+) -> Result:
     """Score a complete draft, store its scores and make it read-only.
 
+    With `confirmed_flags` (the pages pass the flags the submitter confirmed), a consistency
+    flag open now but not confirmed stops the submission: a flag asks, it never blocks.
     The status change is a conditional UPDATE, so a double-clicked submit submits once.
     """
     if enforce_window and not selfcheck.cycle.is_open():
@@ -246,6 +335,9 @@ def submit(selfcheck: SelfCheck, user: User | None, *, enforce_window: bool = Tr
     result = result_of(selfcheck)
     if not result.complete:
         raise Incomplete(result.missing)
+    unconfirmed = [flag.id for flag in result.flags if confirmed_flags is not None and flag.id not in confirmed_flags]
+    if unconfirmed:
+        raise Unconfirmed(unconfirmed)
     changed = db.session.execute(
         update(SelfCheck)
         .where(SelfCheck.id == selfcheck.id, SelfCheck.status == DRAFT)

@@ -4,6 +4,12 @@
 (function () {
   "use strict";
 
+  // Back to a page of a draft (after submitting, say): the browser may show the page it kept
+  // in memory; ask the server again, which knows what can still be changed.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && document.querySelector("meta[name=reload-when-restored]")) location.reload();
+  });
+
   document.querySelectorAll("form[data-once]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       if (form.dataset.sent) { event.preventDefault(); return; }
@@ -18,19 +24,38 @@
   var key = form.dataset.storageKey;
   var token = document.querySelector("meta[name=csrf-token]").content;
   var status = form.querySelector(".autosave-status");
-  var pending = {};
-  try { pending = JSON.parse(localStorage.getItem(key) || "{}"); } catch (e) { pending = {}; }
+  // This page load is one writer: it numbers its saves 1, 2, 3… (a counter, never the clock),
+  // and the server orders by that number only the saves of this same page.
+  var writer = form.dataset.pageId;
+  var seq = 0;
+  // In localStorage, per item: the answer not yet acknowledged, the value the page had seen
+  // when it was typed (its `base`), and the other version it conflicts with, if any ("held":
+  // not sent again until the user chooses).
+  var state = load();
   var timer = null;
   var inflight = false;
+  var offline = null;  // null, "offline" or "login": the connection's trouble, if any
+
+  function load() {
+    var raw;
+    try { raw = JSON.parse(localStorage.getItem(key) || "{}") || {}; } catch (e) { raw = {}; }
+    if (!raw.answers) raw = { answers: raw };  // the earlier format: item → value
+    return { answers: raw.answers || {}, base: raw.base || {}, held: raw.held || {} };
+  }
+
+  function store() {
+    if (Object.keys(state.answers).length) localStorage.setItem(key, JSON.stringify(state));
+    else localStorage.removeItem(key);
+  }
 
   // What this page last saw on the server, per item: sent with each save so that the
   // server can tell when someone else changed an answer meanwhile.
   function baseInput(name) { return form.querySelector('input[type=hidden][name="base:' + name + '"]'); }
   function setBase(name, value) { var el = baseInput(name); if (el) el.value = value; }
-
-  function store() {
-    if (Object.keys(pending).length) localStorage.setItem(key, JSON.stringify(pending));
-    else localStorage.removeItem(key);
+  function seenBase(name) {
+    if (name in state.base) return state.base[name];
+    var el = baseInput(name);
+    return el ? el.value : undefined;
   }
 
   function field(name) { return form.elements.namedItem(name); }
@@ -57,19 +82,34 @@
     var typed = els.filter(function (i) { return i.type !== "radio" && i.type !== "checkbox"; });
     var parts = value === "n/a" ? [] : typed.length === 2 ? value.split("/") : [value];
     els.forEach(function (i) { if (i.type === "radio" || i.type === "checkbox") i.checked = i.value === value; });
-    typed.forEach(function (i, n) { i.value = parts[n] || ""; });
+    typed.forEach(function (i, n) { i.value = parts[n] || ""; count(i); });
   }
 
-  function show(state, detail) {
-    status.textContent = status.dataset[state + "Text"] || "";
-    status.className = "autosave-status " + state;
-    if (state === "login") {
+  function forget(name) {
+    delete state.answers[name];
+    delete state.base[name];
+    delete state.held[name];
+  }
+
+  function waiting() {
+    return Object.keys(state.answers).filter(function (n) { return field(n) && !state.held[n]; });
+  }
+
+  // The status line says "saved" only when nothing waits, no error shows and no conflict is open.
+  function show() {
+    var open = form.querySelectorAll("[data-conflict-for]:not([hidden])").length;
+    var errors = form.querySelectorAll("fieldset.has-error").length;
+    var which = offline || (waiting().length ? "saving" : open ? "conflict" : errors ? "error" : "saved");
+    if (which === "saved" && !status.dataset.state) return;  // nothing typed yet: nothing to report
+    status.textContent = status.dataset[which + "Text"] || "";
+    status.className = "autosave-status " + which;
+    status.dataset.state = which;
+    if (which === "login") {
       var link = document.createElement("a");
       link.href = form.dataset.loginUrl;
       link.textContent = " " + status.dataset.loginLink;
       status.appendChild(link);
     }
-    if (detail) status.textContent += " " + detail;
   }
 
   function showError(name, message) {
@@ -77,6 +117,20 @@
     if (!p) return;
     p.textContent = message || "";
     p.closest("fieldset").classList.toggle("has-error", !!message);
+    inputs(name).forEach(function (i) {
+      if (i.type === "radio" || i.type === "checkbox") return;
+      if (message) i.setAttribute("aria-invalid", "true"); else i.removeAttribute("aria-invalid");
+    });
+  }
+
+  // Text answers: the characters counted as the server counts them (code points, without the
+  // spaces around), not the UTF-16 units of `maxlength`, which cut pasted text silently.
+  function count(el) {
+    var counter = form.querySelector('[data-counter-for="' + el.name + '"]');
+    if (!counter) return;
+    var n = Array.from(el.value.trim()).length;
+    counter.querySelector("[data-count]").textContent = n;
+    counter.classList.toggle("over", n > Number(counter.dataset.max));
   }
 
   function conflictBox(name) { return form.querySelector('[data-conflict-for="' + name + '"]'); }
@@ -91,9 +145,12 @@
     return value;
   }
 
-  function showConflict(name, conflict) {
+  // Another version is on the server: the field keeps what was typed, the box shows theirs,
+  // and nothing more is sent for this item until the user picks one.
+  function hold(name, conflict) {
     var box = conflictBox(name);
     if (!box) return;
+    state.held[name] = conflict;
     box.querySelector("[data-by]").textContent = conflict.by;
     box.querySelector("[data-at]").textContent = conflict.at;
     box.querySelector("[data-theirs]").textContent = labelFor(name, conflict.theirs);
@@ -115,110 +172,152 @@
     setBase(name, theirs);  // either way, the other version has now been seen
     if (button.dataset.keep === "theirs") {
       setValue(name, theirs);
-      delete pending[name];
+      forget(name);
+      showError(name, "");
     } else {
-      pending[name] = valueOf(name);
+      delete state.held[name];
+      state.answers[name] = valueOf(name);
+      state.base[name] = theirs;
       schedule(0);
     }
     store();
     hideConflict(name);
+    show();
   });
+
+  function showFlags(open) {
+    if (!open) return;
+    form.querySelectorAll("[data-flag]").forEach(function (box) { box.hidden = open.indexOf(box.dataset.flag) < 0; });
+  }
 
   function schedule(delay) {
     clearTimeout(timer);
     timer = setTimeout(flush, delay === undefined ? 700 : delay);
   }
 
-  function flush() {
-    var names = Object.keys(pending).filter(function (n) { return field(n); });
-    if (!names.length) return;
-    if (inflight) { schedule(); return; }
+  function body(names) {
     var batch = {};
     var base = {};
     names.forEach(function (n) {
-      batch[n] = pending[n];
-      var b = baseInput(n);
-      if (b) base[n] = b.value;
+      batch[n] = state.answers[n];
+      var b = seenBase(n);
+      if (b !== undefined) base[n] = b;
     });
+    seq += 1;
+    return { answers: batch, base: base, seq: seq, writer: writer };
+  }
+
+  function flush() {
+    var names = waiting();
+    if (!names.length) return;
+    if (inflight) { schedule(); return; }
+    var sent = body(names);
+    var batch = sent.answers;
     inflight = true;
-    show("saving");
+    offline = null;
+    show();
     fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token, "Accept": "application/json" },
-      // the ordering number: a save that arrives late never overwrites a newer one
-      body: JSON.stringify({ answers: batch, base: base, seq: Date.now() })
+      body: JSON.stringify(sent)
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (response.ok || response.status === 422 || data.error === "conflict") {
-          (data.saved || []).forEach(function (n) { setBase(n, batch[n]); hideConflict(n); });
-          (data.saved || []).concat(data.stale || []).forEach(function (n) {
-            if (pending[n] === batch[n]) delete pending[n];
+          var unchanged = function (n) { return state.answers[n] === batch[n]; };
+          (data.saved || []).forEach(function (n) {
+            setBase(n, batch[n]);
+            hideConflict(n);
             showError(n, "");
+            if (unchanged(n)) forget(n); else state.base[n] = batch[n];
           });
-          Object.keys(data.conflicts || {}).forEach(function (n) {
-            if (pending[n] === batch[n]) delete pending[n];
-            showConflict(n, data.conflicts[n]);
+          if (data.newer_seq && data.newer_seq >= seq) seq = data.newer_seq;
+          (data.stale || []).forEach(function (n) {
+            var newer = (data.newer || {})[n];
+            showError(n, "");
+            if (!newer || newer.theirs === valueOf(n)) {  // the server has what the field shows
+              if (newer) setBase(n, newer.theirs);
+              if (unchanged(n)) forget(n);
+            } else {
+              hold(n, newer);
+            }
           });
+          Object.keys(data.conflicts || {}).forEach(function (n) { hold(n, data.conflicts[n]); });
           Object.keys(data.errors || {}).forEach(function (n) {
-            showError(n, data.errors[n]);
-            if (pending[n] === batch[n]) delete pending[n];
+            showError(n, data.errors[n]);  // the field keeps what was typed; the server keeps its answer
+            if (unchanged(n)) forget(n);
           });
+          showFlags(data.flags);
           store();
           if (typeof data.answered === "number") {
             document.querySelectorAll("[data-answered]").forEach(function (el) { el.textContent = data.answered; });
             document.querySelectorAll("progress").forEach(function (el) { el.value = data.answered; });
           }
-          show(Object.keys(pending).length ? "saving" : "saved");
-          if (Object.keys(pending).length) schedule();
+          if (waiting().length) schedule();
         } else if (response.status === 401 || data.error === "csrf") {
-          show("login");
+          offline = "login";
         } else {
-          show("offline", data.message || "");
+          offline = "offline";
           schedule(10000);
         }
       });
     }).catch(function () {
-      show("offline");
+      offline = "offline";
       schedule(5000);
-    }).finally(function () { inflight = false; });
+    }).finally(function () {
+      inflight = false;
+      show();
+    });
   }
 
-  // Answers typed earlier but never acknowledged come back first, then are sent.
-  Object.keys(pending).forEach(function (n) { setValue(n, pending[n]); });
-  if (Object.keys(pending).length) schedule(0);
+  // Answers typed earlier but never acknowledged come back first, then are sent; conflicts
+  // left open come back open.
+  Object.keys(state.answers).forEach(function (n) { setValue(n, state.answers[n]); });
+  Object.keys(state.held).forEach(function (n) { if (field(n)) hold(n, state.held[n]); });
+  form.querySelectorAll("textarea").forEach(count);
+  if (waiting().length) schedule(0);
+  show();
 
-  // a form post carries the same ordering number as an autosave would
+  // a form post carries the same ordering numbers as an autosave would
   form.addEventListener("submit", function () {
-    var seq = form.querySelector("input[name=seq]") || form.appendChild(Object.assign(document.createElement("input"), { type: "hidden", name: "seq" }));
-    seq.value = String(Date.now());
+    var sent = body([]);
+    ["seq", "writer"].forEach(function (name) {
+      var input = form.querySelector('input[type=hidden][name="' + name + '"]') ||
+        form.appendChild(Object.assign(document.createElement("input"), { type: "hidden", name: name }));
+      input.value = String(sent[name]);
+    });
   });
   form.addEventListener("input", onChange);
   form.addEventListener("change", onChange);
   function onChange(event) {
     var name = event.target.name;
     if (!name || name === "csrf_token" || name === "go") return;
+    if (event.target.tagName === "TEXTAREA") count(event.target);
     var value = valueOf(name);
-    if (pending[name] === value) return;
-    // a field that merely lost focus, holding what the server already has, is no new answer
-    if (!(name in pending) && baseInput(name) && baseInput(name).value === value) return;
-    pending[name] = value;
+    if (state.answers[name] === value) return;
+    // a field holding what the server already has (it lost focus, or an invalid entry was put
+    // back) is no new answer, and nothing is wrong with it
+    if (!(name in state.answers) && baseInput(name) && baseInput(name).value === value) {
+      showError(name, "");
+      show();
+      return;
+    }
+    if (!(name in state.answers)) state.base[name] = seenBase(name);
+    state.answers[name] = value;
     store();
-    schedule();
+    if (!state.held[name]) schedule();
+    show();
   }
   window.addEventListener("online", function () { schedule(0); });
   // leaving the page (a step link, closing the tab): send what is still waiting, even as the page goes
   window.addEventListener("pagehide", function () {
-    var names = Object.keys(pending).filter(function (n) { return field(n); });
+    var names = waiting();
     if (!names.length) return;
-    var batch = {};
-    var base = {};
-    names.forEach(function (n) { batch[n] = pending[n]; if (baseInput(n)) base[n] = baseInput(n).value; });
     clearTimeout(timer);
     fetch(url, {
       method: "POST", credentials: "same-origin", keepalive: true,
       headers: { "Content-Type": "application/json", "X-CSRFToken": token, "Accept": "application/json" },
-      body: JSON.stringify({ answers: batch, base: base, seq: Date.now() })
+      body: JSON.stringify(body(names))
     }).catch(function () {});  // if it fails, the answers are still in localStorage for next time
   });
 })();
@@ -242,8 +341,10 @@
         } else if (job.status === "failed") {
           state.textContent = job.message;
         } else {
-          state.textContent = state.dataset.runningText.replace("{done}", job.done).replace("{total}", job.total || "…") +
-            (job.message ? " " + job.message : "");
+          state.textContent = job.total
+            ? state.dataset.runningText.replace("{done}", job.done).replace("{total}", job.total) +
+              (job.message ? " " + job.message : "")
+            : job.message || state.dataset.waitingText;
           setTimeout(poll, 1000);
         }
       })

@@ -54,7 +54,7 @@ def fill_answers(page: Page, answers: dict[str, str]) -> None:
             page.locator(f'input[name="{item_id}"][value="{value}"]').check()
         elif item.counts is not None:
             for n, count in enumerate(value.split("/")):
-                page.locator(f'input[type=number][name="{item_id}"]').nth(n).fill(count)
+                page.locator(f'input[inputmode=numeric][name="{item_id}"]').nth(n).fill(count)
         else:
             page.locator(f'[name="{item_id}"]:not([type=checkbox])').fill(value)
 
@@ -67,14 +67,14 @@ def expect_answers(page: Page, answers: dict[str, str]) -> None:
             expect(page.locator(f'input[name="{item_id}"][value="{value}"]')).to_be_checked()
         elif item.counts is not None:
             for n, count in enumerate(value.split("/")):
-                expect(page.locator(f'input[type=number][name="{item_id}"]').nth(n)).to_have_value(count)
+                expect(page.locator(f'input[inputmode=numeric][name="{item_id}"]').nth(n)).to_have_value(count)
         else:
             expect(page.locator(f'[name="{item_id}"]:not([type=checkbox])')).to_have_value(value)
 
 
 PAGE_PENDING = """key => {
   const form = document.getElementById("selfcheck-form");
-  const pending = JSON.parse(localStorage.getItem(key) || "{}");
+  const pending = (JSON.parse(localStorage.getItem(key) || "{}").answers) || {};
   return Object.keys(pending).filter(name => form.elements.namedItem(name));
 }"""
 
@@ -89,7 +89,7 @@ def expect_saved(page: Page, timeout: float = 10_000) -> None:
         waiting = page.evaluate(PAGE_PENDING, key)
         status = page.locator(".autosave-status").inner_text()
         raise AssertionError(f"still waiting in localStorage: {waiting}; status: {status!r}") from exc
-    expect(page.locator(".autosave-status")).not_to_have_class(re.compile(r"\b(offline|login)\b"))
+    expect(page.locator(".autosave-status")).not_to_have_class(re.compile(r"\b(offline|login|error|conflict)\b"))
 
 
 def selfcheck_id(page: Page) -> int:

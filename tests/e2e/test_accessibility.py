@@ -88,7 +88,7 @@ def test_axe_on_the_leader_trainer_and_admin_pages(axe_context, axe_source):
     page.goto("/compare")
     audit(page, axe_source, found, seen)
     page.goto("/overview")
-    page.locator("form[action$='/jobs'] button").click()  # the ZIP of reports: the job page
+    page.locator("form:has(input[value=reports_zip]) button").click()  # the ZIP of reports: the job page
     expect(page).to_have_url(re.compile(r"/jobs/\w+$"))
     audit(page, axe_source, found, seen)
 

@@ -35,10 +35,10 @@ def test_leader_sees_the_branches_states_and_downloads_the_zip_of_reports(make_c
     expect(rows).to_have_count(8)
     states = {}
     for row in rows.all():
-        code = row.locator("td").first.inner_text().strip()
+        code = row.locator("td.code").inner_text().strip()
         status = row.locator(".status").get_attribute("class").split()[-1]
         states[code] = status
-        score = row.locator("td").nth(4).inner_text().strip()
+        score = row.locator("td.score").inner_text().strip()
         if status == "submitted":  # a score only once submitted
             assert re.fullmatch(r"\d+(\.\d)?", score), (code, score)
         else:
@@ -48,8 +48,10 @@ def test_leader_sees_the_branches_states_and_downloads_the_zip_of_reports(make_c
     assert {k: v for k, v in states.items() if k not in MOVING} == FIXED_STATES
     assert set(states) == set(FIXED_STATES) | MOVING
     submitted = sum(1 for s in states.values() if s == "submitted")
-    summary = page.locator("main p", has_text="Not started:")
+    summary = page.locator("main p.status-counts")
     expect(summary).to_contain_text(f"Submitted: {submitted}")
+    if states["B06"] == "draft":  # a draft says how far it is
+        expect(rows.filter(has_text="B06").locator(".answered")).to_have_text(re.compile(r"^\d+/44 answered$"))
 
     # A submitted branch's result opens from the overview.
     rows.filter(has_text="B02").get_by_role("link", name=re.compile("^Open")).click()
@@ -69,10 +71,10 @@ def test_leader_sees_the_branches_states_and_downloads_the_zip_of_reports(make_c
     with zipfile.ZipFile(io.BytesIO(download.path().read_bytes())) as archive:
         names = archive.namelist()
         assert len(names) == submitted > 0
-        for name in names:
-            assert re.fullmatch(rf"diagnostic-report_B0\d_{THIS_YEAR}_bilingual\.pdf", name), name
+        for name in names:  # code and name of the branch, in the language of the page
+            assert re.fullmatch(rf"B0\d_\w+党支部_{THIS_YEAR}_diagnostic-report_bilingual\.pdf", name), name
             assert archive.read(name).startswith(b"%PDF"), name
-    assert {n.split("_")[1] for n in names} == {code for code, s in states.items() if s == "submitted"}
+    assert {n.split("_")[0] for n in names} == {code for code, s in states.items() if s == "submitted"}
 
 
 def test_trainer_opens_the_comparison_page_and_exports_xlsx(make_context):
