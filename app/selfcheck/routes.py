@@ -13,7 +13,6 @@ from flask import (
     current_app,
     flash,
     jsonify,
-    make_response,
     redirect,
     render_template,
     request,
@@ -63,13 +62,6 @@ def not_editable_page(selfcheck: SelfCheck):
     return redirect(url_for("results.result", selfcheck_id=selfcheck.id))
 
 
-def no_store(response):
-    """Pages of a draft are never kept by the browser: Back shows the server's state, not an old copy."""
-    response = make_response(response)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.route("/")
 @login_required
 def home():
@@ -91,16 +83,14 @@ def home():
         reopening = service.reopening_of(selfcheck)
     if cycle:
         previous = service.submitted_before(current_user.organisation_id, cycle.year)
-    return no_store(
-        render_template(
-            "selfcheck/home.html",
-            cycle=cycle,
-            selfcheck=selfcheck,
-            previous=previous,
-            progress=progress,
-            resume=resume,
-            reopening=reopening,
-        )
+    return render_template(
+        "selfcheck/home.html",
+        cycle=cycle,
+        selfcheck=selfcheck,
+        previous=previous,
+        progress=progress,
+        resume=resume,
+        reopening=reopening,
     )
 
 
@@ -169,22 +159,20 @@ def pillar(selfcheck_id: int, pillar_id: str):
         status = 200
     if answers is None:
         answers = service.typed_answers(selfcheck)
-    return no_store(
-        (
-            render_template(
-                "selfcheck/pillar.html",
-                selfcheck=selfcheck,
-                questionnaire=questionnaire,
-                pillar=questionnaire.pillar(pillar_id),
-                items_html=render_items(questionnaire, pillar_id, form, bases, conflicts),
-                flags_after=flags_by_item(questionnaire, pillar_id),
-                open_flags=service.open_flags(questionnaire, answers),
-                progress=service.progress_of(questionnaire, answers),
-                reopening=service.reopening_of(selfcheck),
-                page_id=secrets.token_urlsafe(9),  # names this page load, the writer of its saves
-            ),
-            status,
-        )
+    return (
+        render_template(
+            "selfcheck/pillar.html",
+            selfcheck=selfcheck,
+            questionnaire=questionnaire,
+            pillar=questionnaire.pillar(pillar_id),
+            items_html=render_items(questionnaire, pillar_id, form, bases, conflicts),
+            flags_after=flags_by_item(questionnaire, pillar_id),
+            open_flags=service.open_flags(questionnaire, answers),
+            progress=service.progress_of(questionnaire, answers),
+            reopening=service.reopening_of(selfcheck),
+            page_id=secrets.token_urlsafe(9),  # names this page load, the writer of its saves
+        ),
+        status,
     )
 
 
@@ -331,15 +319,13 @@ def review(selfcheck_id: int):
         return not_editable_page(selfcheck)
     answers = service.typed_answers(selfcheck)
     result = service.result_of(selfcheck, answers)
-    return no_store(
-        render_template(
-            "selfcheck/review.html",
-            selfcheck=selfcheck,
-            result=result,
-            progress=service.progress_of(result.questionnaire, answers),
-            reopening=service.reopening_of(selfcheck),
-            resume=resume_url(selfcheck, result.questionnaire, answers),
-        )
+    return render_template(
+        "selfcheck/review.html",
+        selfcheck=selfcheck,
+        result=result,
+        progress=service.progress_of(result.questionnaire, answers),
+        reopening=service.reopening_of(selfcheck),
+        resume=resume_url(selfcheck, result.questionnaire, answers),
     )
 
 
