@@ -49,7 +49,8 @@ def _folder():
 # What a finger must hit: at least 44 × 44 px (links inside running text aside).
 TARGETS = (
     "header a, header button, .steps a, label.option, main button, main a.button, .pager a, .status-counts a, "
-    "table.overview a, .inline-list a, .foot a, main select, main input[type=text], main input[type=search]"
+    "table.overview a, table.pillar-scores a, main summary, .inline-list a, .foot a, main select, "
+    "main input[type=text], main input[type=search]"
 )
 LAYOUT = """targets => {
   const visible = el => el.offsetParent !== null && !el.closest(".visually-hidden");
