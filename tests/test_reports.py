@@ -260,22 +260,6 @@ def test_a_draft_says_so_on_the_cover(client, reports):
     assert "DRAFT" not in squash(submitted.pages[0].extract_text())
 
 
-def test_peer_averages_are_computed_in_sql_over_the_committee(app, reports):
-    with app.app_context():
-        b1 = db.session.get(SelfCheck, reports["B1"])
-        peers = service.peer_averages(b1)
-        expected = [result_of(db.session.get(SelfCheck, reports[code])) for code in ("B1", "B2")]
-        x1 = service.peer_averages(db.session.get(SelfCheck, reports["X1"]))
-        x1_result = result_of(db.session.get(SelfCheck, reports["X1"]))
-    # B1 and B2 are the submitted branches under C1 this year: not the draft B3, not X1 under C2, not last year.
-    assert peers.count == 2
-    for i, pillar in enumerate(Q.pillars):
-        mean = (expected[0].pillars[i].score + expected[1].pillars[i].score) / 2
-        assert peers.averages[pillar.id] == pytest.approx(mean)
-    assert x1.count == 1
-    assert x1.averages[Q.pillars[0].id] == pytest.approx(x1_result.pillars[0].score)
-
-
 def test_radar_chart_is_a_drawing_that_also_renders_to_svg(app):
     with app.app_context():
         font = report_font()
@@ -459,22 +443,6 @@ def test_missing_font_stops_the_app_with_a_clear_message(tmp_path):
     assert "make system" in str(info.value)
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert app.config["REPORT_FONT_PATH"] == DEFAULT_FONT_PATH
-
-
-def test_the_report_shows_where_the_branch_stands_among_its_peers_without_naming_them(app, client, reports):
-    b3 = submitted_selfcheck(app, "B3", THIS_YEAR, 4)  # now three submitted branches under C1: B1 (3), B2 (5), B3 (4)
-    with app.app_context():
-        peers = service.peer_averages(db.session.get(SelfCheck, b3))
-    assert peers.count == 3
-    overall_percentile, overall_quartile = peers.positions["overall"]
-    assert overall_percentile == pytest.approx(50)  # one below, one above, itself counting half
-    assert overall_quartile == 3
-    login(client, "b3")
-    text = squash(pdf_text(read_pdf(get_pdf(client, b3, "en").data)))
-    assert squash("Percentile among peers (quartile)") in text
-    assert squash("50 (Q3)") in text
-    for other in ("B1 党组织", "B2 党组织"):
-        assert squash(other) not in text
 
 
 def test_text_a_user_typed_is_set_literally_not_as_markup(app, client, world):
