@@ -23,6 +23,10 @@ def answer_error_message(error: AnswerError) -> str:
         "yes_no": lambda p: _("Choose yes or no."),
         "percent": lambda p: _("Enter a number from 0 to 100."),
         "whole_number": lambda p: _("Enter a whole number from %(min)s to %(max)s.", **p),
+        "counts": lambda p: _(
+            "Enter two whole numbers: the first at most the second, the second from 1 to %(max)s.", **p
+        ),
+        "not_applicable": lambda p: _("This question has no “not applicable” answer."),
         "unknown_item": lambda p: _("This question is not part of the questionnaire."),
     }
     return messages[error.code](error.params)

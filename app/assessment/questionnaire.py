@@ -3,12 +3,18 @@
 A definition is validated as it is loaded; anything malformed raises
 `QuestionnaireError` naming the file and the item, so the app refuses to start
 instead of showing a broken form.
+
+Typed answers (what `Item.parse` returns and the database stores as JSON): a scale item an
+int 1–5, yes/no a bool, a count an int, a percentage a float 0–100 or, for an item entered
+as two counts, the list [part, whole]; a text item a str. An item that allows it may also be
+answered `NOT_APPLICABLE`, which counts as answered and is left out of every mean.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -19,6 +25,9 @@ LANGUAGES = ("zh", "en")
 ITEM_TYPES = ("scale", "yesno", "count", "percent", "text")
 OPERATORS = ("==", "!=", ">=", "<=", ">", "<")
 SCALE_POINTS = 5
+NOT_APPLICABLE = "n/a"  # the typed "not applicable" answer: never a score, never zero
+NA_TOKENS = {"n/a", "na", "不适用", "not applicable"}
+MAX_WHOLE = 100_000  # the largest second count of a two-count percentage
 
 
 class QuestionnaireError(ValueError):
@@ -48,10 +57,47 @@ class Text:
         return self.zh if lang == "zh" else self.en
 
 
+# Corrections of the source texts' OCR errors for display. A displayed quotation is its verbatim
+# passage with only these replacements applied, then ASCII punctuation beside Chinese characters
+# made Chinese (`chinese_punctuation`); the loader refuses a quotation that is anything else.
+QUOTE_CORRECTIONS = (
+    ("假设干", "若干"),
+    ("以身作那么", "以身作则"),
+    ("诫免", "诫勉"),
+    ("列人", "列入"),
+    ("鼓励机制", "激励机制"),
+    # the scan dropped "1+X" and most closing quotes; restored where a passage needs them
+    ("“学习模式", "“1+X”学习模式"),
+    ("效果“四到位", "效果“四到位”"),
+    ("“要我学变为“我要学", "“要我学”变为“我要学”"),
+    ("“要我学向“我要学", "“要我学”向“我要学”"),
+    ("“泛泛学向“深入学", "“泛泛学”向“深入学”"),
+    ("“个人学向“团队学", "“个人学”向“团队学”"),
+    ("“单纯学向“创新学", "“单纯学”向“创新学”"),
+    ("“一人读、众人听的", "“一人读、众人听”的"),
+)
+_CJK = "\u3400-\u9fff\uf900-\ufaff"
+_TO_CHINESE = str.maketrans({",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"})
+_ASCII_BESIDE_CHINESE = re.compile(f"(?<=[{_CJK}])[,;:?!()]|[,;:?!()](?=[{_CJK}])")
+
+
+def chinese_punctuation(text: str) -> str:
+    """ASCII , ; : ? ! ( ) beside a Chinese character made full-width; numbers and Latin words keep theirs."""
+    return _ASCII_BESIDE_CHINESE.sub(lambda m: m.group().translate(_TO_CHINESE), text)
+
+
+def corrected_quote(passage: str) -> str:
+    """The display quotation of a verbatim passage: `QUOTE_CORRECTIONS`, then Chinese punctuation."""
+    for wrong, right in QUOTE_CORRECTIONS:
+        passage = passage.replace(wrong, right)
+    return chinese_punctuation(passage)
+
+
 @dataclass(frozen=True)
 class Reference:
     source: str
-    passage: str
+    passage: str  # verbatim from the source text, OCR errors included: for tracing, never shown
+    quote: Text  # what readers see: `corrected_quote(passage)` and its English translation
 
 
 @dataclass(frozen=True)
@@ -70,6 +116,7 @@ class Item:
     weight: float
     text: Text
     ref: Reference
+    lead: str = "branch"  # who leads the actions on this item: a key of `Questionnaire.leads`
     help: Text | None = None
     levels: tuple[Text, ...] = ()
     thresholds: tuple[int, ...] = ()
@@ -77,10 +124,17 @@ class Item:
     max: int = 0
     zero_at: float = 0.0
     full_at: float = 100.0
+    counts: tuple[Text, Text] | None = None  # a percentage entered as two counts: (part, whole)
+    allows_na: bool = False
 
     @property
     def scored(self) -> bool:
         return self.type != "text"
+
+    @property
+    def optional(self) -> bool:
+        """Free-text evidence: never counted as missing."""
+        return not self.scored
 
     def parse(self, raw) -> object:
         """Turn a raw answer (form string, JSON value or CSV cell) into its typed value.
@@ -94,6 +148,10 @@ class Item:
             if len(value) > MAX_TEXT:
                 raise AnswerError(self.id, "too_long", max=MAX_TEXT)
             return value
+        if isinstance(raw, str) and raw.strip().lower() in NA_TOKENS:
+            if not self.allows_na:
+                raise AnswerError(self.id, "not_applicable")
+            return NOT_APPLICABLE
         if self.type == "yesno":
             if isinstance(raw, bool):
                 return raw
@@ -103,6 +161,8 @@ class Item:
             if token in NO:
                 return False
             raise AnswerError(self.id, "yes_no")
+        if self.counts is not None:
+            return self._parse_counts(raw)
         if self.type == "percent":
             try:
                 value = float(raw)
@@ -114,17 +174,30 @@ class Item:
         # scale and count take whole numbers
         upper = SCALE_POINTS if self.type == "scale" else self.max
         lower = 1 if self.type == "scale" else 0
-        try:
-            number = float(raw) if not isinstance(raw, bool) else math.nan
-        except (TypeError, ValueError, OverflowError):
-            number = math.nan
-        if not math.isfinite(number) or number != int(number) or not (lower <= number <= upper):
+        number = _whole(raw)
+        if number is None or not (lower <= number <= upper):
             raise AnswerError(self.id, "whole_number", min=lower, max=upper)
-        return int(number)
+        return number
+
+    def _parse_counts(self, raw) -> list[int]:
+        """Two counts, "27/30" or [27, 30]: the part, then the whole it is a share of."""
+        parts = raw.replace("／", "/").split("/") if isinstance(raw, str) else raw
+        if not isinstance(parts, list | tuple) or len(parts) != 2:
+            raise AnswerError(self.id, "counts", max=MAX_WHOLE)
+        part, whole = (_whole(p) for p in parts)
+        if part is None or whole is None or not (0 <= part <= whole) or not (1 <= whole <= MAX_WHOLE):
+            raise AnswerError(self.id, "counts", max=MAX_WHOLE)
+        return [part, whole]
+
+    def percent(self, value) -> float | None:
+        """A percentage answer as a number 0–100, whichever way it was entered."""
+        if value is None or value == NOT_APPLICABLE:
+            return None
+        return value[0] * 100 / value[1] if self.counts is not None else float(value)
 
     def score(self, value) -> float | None:
-        """Map a typed answer to 0–100; None when unanswered or not scored."""
-        if value is None or not self.scored:
+        """Map a typed answer to 0–100; None when unanswered, not applicable or not scored."""
+        if value is None or value == NOT_APPLICABLE or not self.scored:
             return None
         if self.type == "scale":
             return (value - 1) * 100 / (SCALE_POINTS - 1)
@@ -134,7 +207,31 @@ class Item:
             reached = sum(1 for t in self.thresholds if value >= t)
             return reached * 100 / len(self.thresholds)
         span = self.full_at - self.zero_at
-        return min(100.0, max(0.0, (value - self.zero_at) * 100 / span))
+        return min(100.0, max(0.0, (self.percent(value) - self.zero_at) * 100 / span))
+
+    def step_up(self, value) -> float | None:
+        """The score one realistic step above the answer `value`: one scale point up, "yes", the
+        next count threshold, the next quarter of a percentage's range. None when there is none."""
+        score = self.score(value)
+        if score is None or score >= 100:
+            return None
+        if self.type == "yesno":
+            return 100.0
+        if self.type == "count":
+            return min(100.0, score + 100 / len(self.thresholds))
+        # a scale point and a quarter of a percentage's range are both 25 points
+        return (math.floor(score / 25 + 1e-9) + 1) * 25.0
+
+
+def _whole(raw) -> int | None:
+    """A whole number from a form string, JSON number or CSV cell; None if it is not one."""
+    try:
+        number = float(raw) if not isinstance(raw, bool) else math.nan
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not math.isfinite(number) or number != int(number):
+        return None
+    return int(number)
 
 
 MAX_TEXT = 4000
@@ -149,6 +246,7 @@ class Pillar:
     name: Text
     description: Text
     items: tuple[Item, ...]
+    level_texts: tuple[Text, ...] = ()  # what each maturity level means for this pillar (may be empty)
 
     @property
     def scored_items(self) -> tuple[Item, ...]:
@@ -157,13 +255,20 @@ class Pillar:
 
 @dataclass(frozen=True)
 class Condition:
+    """`item op value`. On a text item the only operator is "mentions": the text contains any of
+    the words in `value`. An unanswered or not-applicable answer meets no condition."""
+
     item: str
     op: str
     value: object
 
     def holds(self, value) -> bool:
-        if value is None:
+        if value is None or value == NOT_APPLICABLE:
             return False
+        if self.op == "mentions":
+            return any(word in value for word in self.value)
+        if isinstance(value, list):  # a percentage entered as two counts
+            value = value[0] * 100 / value[1]
         a, b = value, self.value
         return {
             "==": a == b,
@@ -184,12 +289,18 @@ class FlagRule:
 
 @dataclass(frozen=True)
 class SuggestionRule:
+    """Advice on one item (fires while its score is below `below`), or on a pillar (fires while the
+    pillar's score is below `below` and one of the items it `covers` is not yet at its best)."""
+
     id: str
     below: float
     text: Text
     ref: Reference
+    timeframe: str  # a key of `Questionnaire.timeframes`
     item: str | None = None
     pillar: str | None = None
+    lead: str | None = None  # a key of `Questionnaire.leads`; an item rule's default is its item's
+    covers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)  # one instance per version: compared and hashed by identity
@@ -202,6 +313,8 @@ class Questionnaire:
     flags: tuple[FlagRule, ...]
     suggestions: tuple[SuggestionRule, ...]
     items: dict[str, Item] = field(default_factory=dict)
+    leads: dict[str, Text] = field(default_factory=dict)  # who leads an action: secretary, organisation, …
+    timeframes: dict[str, Text] = field(default_factory=dict)  # when a suggestion should be acted on
 
     def pillar(self, pillar_id: str) -> Pillar:
         return next(p for p in self.pillars if p.id == pillar_id)
@@ -211,9 +324,11 @@ class Questionnaire:
             return None
         return [lv for lv in self.levels if score >= lv.min][-1]
 
-    def next_level_min(self, score: float) -> float:
-        """The lowest score of the level above `score` (100 at the top level)."""
-        return next((lv.min for lv in self.levels if lv.min > score), 100.0)
+    def level_text(self, pillar: Pillar, level: Level | None) -> Text | None:
+        """What `level` means for `pillar`, if the questionnaire says."""
+        if level is None or not pillar.level_texts:
+            return None
+        return pillar.level_texts[self.levels.index(level)]
 
     def parse_answers(self, raw: dict) -> tuple[dict, dict]:
         """Typed answers for the known items of `raw`, and AnswerErrors by item id."""
@@ -290,15 +405,29 @@ class _Loader:
         passage = value.get("passage")
         if not isinstance(passage, str) or not passage.strip():
             self.fail(where, "ref has no passage")
-        return Reference(str(value["source"]), passage)
+        quote = self.text(value.get("quote"), f"{where}.ref.quote")
+        if quote.zh != corrected_quote(passage):
+            self.fail(where, f"ref.quote.zh must be the passage corrected: {corrected_quote(passage)!r}")
+        return Reference(str(value["source"]), passage, quote)
+
+    def texts(self, value, where: str) -> dict[str, Text]:
+        return {str(k): self.text(v, f"{where} {k}") for k, v in self.mapping(value, where).items()}
+
+    def key(self, value, table: dict, where: str, what: str) -> str:
+        if value not in table:
+            self.fail(where, f"{what} must be one of {', '.join(table)}, got {value!r}")
+        return value
 
     def questionnaire(self, data) -> Questionnaire:
         data = self.mapping(data, "top level")
         version = str(data.get("version", ""))
         if version != self.path.stem:
             self.fail("version", f"{version!r} does not match the file name {self.path.stem!r}")
-        sources = {str(k): self.text(v, f"source {k}") for k, v in self.mapping(data.get("sources"), "sources").items()}
+        sources = self.texts(data.get("sources"), "sources")
+        self.leads = self.texts(data.get("leads"), "leads")
+        self.timeframes = self.texts(data.get("timeframes"), "timeframes")
         levels = self.levels(data.get("levels"))
+        self.level_count = len(levels)
         pillars, items = [], {}
         raw_pillars = data.get("pillars")
         if not isinstance(raw_pillars, list) or not raw_pillars:
@@ -309,9 +438,7 @@ class _Loader:
                 self.fail(f"pillar {pillar.id}", "duplicate id")
             pillars.append(pillar)
         flags = tuple(self.flag(raw, items) for raw in data.get("flags") or [])
-        suggestions = tuple(
-            self.suggestion(raw, items, {p.id for p in pillars}, sources) for raw in data.get("suggestions") or []
-        )
+        suggestions = tuple(self.suggestion(raw, items, sources) for raw in data.get("suggestions") or [])
         for kind, rules in (("flag", flags), ("suggestion", suggestions)):
             seen = set()
             for rule in rules:
@@ -327,6 +454,8 @@ class _Loader:
             flags=flags,
             suggestions=suggestions,
             items=items,
+            leads=self.leads,
+            timeframes=self.timeframes,
         )
 
     def levels(self, raw) -> tuple[Level, ...]:
@@ -367,14 +496,18 @@ class _Loader:
                 self.fail(f"item {item.id}", "duplicate id")
             items[item.id] = item
             pillar_items.append(item)
-        if not any(i.scored for i in pillar_items):
-            self.fail(where, "has no scored item")
+        if not any(i.scored and not i.allows_na for i in pillar_items):
+            self.fail(where, "needs a scored item that is always applicable (so that it always has a score)")
+        level_texts = raw.get("levels") or []
+        if level_texts and (not isinstance(level_texts, list) or len(level_texts) != self.level_count):
+            self.fail(where, f"levels: expected one text per maturity level ({self.level_count})")
         return Pillar(
             id=pid,
             weight=self.number(raw.get("weight"), where + ".weight", positive=True),
             name=self.text(raw.get("name"), where + ".name"),
             description=self.text(raw.get("description"), where + ".description"),
             items=tuple(pillar_items),
+            level_texts=tuple(self.text(t, f"{where} level {n}") for n, t in enumerate(level_texts, 1)),
         )
 
     def item(self, raw, pillar_id, sources) -> Item:
@@ -391,6 +524,8 @@ class _Loader:
             self.fail(where, "a text item is not scored: its weight must be 0")
         if kind != "text" and weight <= 0:
             self.fail(where, "a scored item needs a positive weight")
+        if raw.get("counts") is not None and kind != "percent":
+            self.fail(where, "only a percent item can be entered as two counts")
         extra = {}
         if kind == "scale":
             levels = raw.get("levels")
@@ -414,6 +549,17 @@ class _Loader:
             extra["full_at"] = self.number(raw.get("full_at", 100), where + ".full_at", low=0, high=100)
             if extra["zero_at"] >= extra["full_at"]:
                 self.fail(where, "zero_at must be below full_at")
+            if raw.get("counts") is not None:
+                counts = self.mapping(raw["counts"], where + ".counts")
+                extra["counts"] = (
+                    self.text(counts.get("part"), where + ".counts.part"),
+                    self.text(counts.get("whole"), where + ".counts.whole"),
+                )
+        allows_na = raw.get("not_applicable", False)
+        if not isinstance(allows_na, bool) or (allows_na and kind == "text"):
+            self.fail(where, "not_applicable must be true or false, and a text item has no such answer")
+        if kind != "text":
+            extra["lead"] = self.key(raw.get("lead"), self.leads, where, "lead")
         return Item(
             id=iid,
             pillar_id=pillar_id,
@@ -422,6 +568,7 @@ class _Loader:
             text=self.text(raw.get("text"), where + ".text"),
             help=self.text(raw["help"], where + ".help") if raw.get("help") is not None else None,
             ref=self.ref(raw.get("ref"), where, sources),
+            allows_na=allows_na,
             **extra,
         )
 
@@ -435,20 +582,31 @@ class _Loader:
         for cond in when:
             cond = self.mapping(cond, where)
             item = items.get(cond.get("item"))
-            if item is None or not item.scored:
-                self.fail(where, f"condition on unknown or unscored item {cond.get('item')!r}")
+            if item is None:
+                self.fail(where, f"condition on unknown item {cond.get('item')!r}")
+            if not item.scored:
+                words = cond.get("value")
+                if (
+                    cond.get("op") != "mentions"
+                    or not isinstance(words, list)
+                    or not all(isinstance(w, str) and w for w in words)
+                ):
+                    self.fail(where, f"a text item {item.id} takes only `mentions` with a list of words")
+                conditions.append(Condition(item.id, "mentions", tuple(words)))
+                continue
             if cond.get("op") not in OPERATORS:
                 self.fail(where, f"unknown operator {cond.get('op')!r}")
             try:
-                value = item.parse(cond.get("value"))
+                # a percentage entered as two counts is compared as the percentage
+                value = replace(item, counts=None).parse(cond.get("value"))
             except AnswerError:
                 value = None
-            if value is None:
+            if value is None or value == NOT_APPLICABLE:
                 self.fail(where, f"value {cond.get('value')!r} does not fit item {item.id}")
             conditions.append(Condition(item.id, cond["op"], value))
         return FlagRule(str(raw.get("id")), tuple(conditions), self.text(raw.get("text"), where))
 
-    def suggestion(self, raw, items, pillar_ids, sources) -> SuggestionRule:
+    def suggestion(self, raw, items, sources) -> SuggestionRule:
         raw = self.mapping(raw, "suggestion")
         where = f"suggestion {raw.get('id')}"
         item, pillar = raw.get("item"), raw.get("pillar")
@@ -456,13 +614,24 @@ class _Loader:
             self.fail(where, "needs exactly one of `item` or `pillar`")
         if item is not None and (item not in items or not items[item].scored):
             self.fail(where, f"unknown or unscored item {item!r}")
-        if pillar is not None and pillar not in pillar_ids:
-            self.fail(where, f"unknown pillar {pillar!r}")
+        covers = raw.get("covers") or []
+        if pillar is not None:
+            own = {i.id for i in items.values() if i.pillar_id == pillar and i.scored}
+            if not own:
+                self.fail(where, f"unknown pillar {pillar!r}")
+            if not isinstance(covers, list) or not covers or not set(covers) <= own:
+                self.fail(where, f"a pillar's advice `covers` a list of its scored items ({', '.join(sorted(own))})")
+        elif covers:
+            self.fail(where, "only a pillar's advice `covers` items")
+        lead = raw.get("lead")
         return SuggestionRule(
             id=str(raw.get("id")),
             below=self.number(raw.get("below"), where + ".below", low=1, high=100),
             text=self.text(raw.get("text"), where),
             ref=self.ref(raw.get("ref"), where, sources),
+            timeframe=self.key(raw.get("timeframe"), self.timeframes, where, "timeframe"),
             item=item,
             pillar=pillar,
+            lead=self.key(lead, self.leads, where, "lead") if lead is not None or pillar is not None else None,
+            covers=tuple(covers),
         )

@@ -1,15 +1,16 @@
 """Scoring a self-check: items → pillars → overall, maturity levels and consistency flags.
 
 Deterministic and pure: the same questionnaire and answers always give the same result.
-A missing answer is reported as missing and left out of the means, never counted as zero.
+A missing answer is reported as missing and left out of the means, never counted as zero; a
+"not applicable" answer counts as answered and is left out of the means too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .questionnaire import FlagRule, Item, Level, Pillar, Questionnaire
-from .suggestions import Suggestion, rank_suggestions
+from .questionnaire import NOT_APPLICABLE, FlagRule, Item, Level, Pillar, Questionnaire, Text
+from .suggestions import PER_PILLAR, Suggestion, choose_priorities, rank_suggestions
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,10 @@ class ItemResult:
     def answered(self) -> bool:
         return self.value is not None
 
+    @property
+    def not_applicable(self) -> bool:
+        return self.value == NOT_APPLICABLE
+
 
 @dataclass(frozen=True)
 class PillarResult:
@@ -30,6 +35,7 @@ class PillarResult:
     level: Level | None
     items: tuple[ItemResult, ...]
     missing: tuple[str, ...]
+    level_text: Text | None = None  # what the level means for this pillar
 
     @property
     def complete(self) -> bool:
@@ -44,6 +50,7 @@ class Result:
     pillars: tuple[PillarResult, ...]
     flags: tuple[FlagRule, ...]
     suggestions: tuple[Suggestion, ...]
+    priorities: tuple[Suggestion, ...] = ()  # at most three item-level actions, best first
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -53,14 +60,16 @@ class Result:
     def complete(self) -> bool:
         return not self.missing
 
-    @property
-    def priorities(self) -> tuple[Suggestion, ...]:
-        """The three suggestions with the largest expected gain."""
-        return self.suggestions[:3]
+    def _rest(self, pillar_id: str) -> tuple[Suggestion, ...]:
+        return tuple(s for s in self.suggestions if s.pillar_id == pillar_id and s not in self.priorities)
 
     def other_suggestions(self, pillar_id: str) -> tuple[Suggestion, ...]:
-        """The suggestions of one pillar that are not among the priorities, best first."""
-        return tuple(s for s in self.suggestions[3:] if s.pillar_id == pillar_id)
+        """At most three suggestions of one pillar beyond the priorities, best first."""
+        return self._rest(pillar_id)[:PER_PILLAR]
+
+    def further_suggestions(self, pillar_id: str) -> tuple[Suggestion, ...]:
+        """The rest of one pillar's suggestions (one click, or the appendix, away)."""
+        return self._rest(pillar_id)[PER_PILLAR:]
 
     def pillar(self, pillar_id: str) -> PillarResult:
         return next(p for p in self.pillars if p.pillar.id == pillar_id)
@@ -86,16 +95,20 @@ def score_selfcheck(questionnaire: Questionnaire, answers: dict) -> Result:
         items = tuple(ItemResult(i, answers.get(i.id), i.score(answers.get(i.id))) for i in pillar.items)
         score = weighted_mean((r.item.weight, r.score) for r in items if r.item.scored)
         missing = tuple(r.item.id for r in items if r.item.scored and not r.answered)
-        pillars.append(PillarResult(pillar, score, questionnaire.level_for(score), items, missing))
+        level = questionnaire.level_for(score)
+        level_text = questionnaire.level_text(pillar, level)
+        pillars.append(PillarResult(pillar, score, level, items, missing, level_text))
     overall = weighted_mean((p.pillar.weight, p.score) for p in pillars)
     flags = tuple(rule for rule in questionnaire.flags if all(c.holds(answers.get(c.item)) for c in rule.when))
+    suggestions = rank_suggestions(questionnaire, pillars)
     return Result(
         questionnaire=questionnaire,
         score=overall,
         level=questionnaire.level_for(overall),
         pillars=tuple(pillars),
         flags=flags,
-        suggestions=rank_suggestions(questionnaire, pillars),
+        suggestions=suggestions,
+        priorities=choose_priorities(suggestions),
     )
 
 

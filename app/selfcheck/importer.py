@@ -154,5 +154,7 @@ def describe(error: AnswerError) -> str:
         "yes_no": "expected yes or no",
         "percent": "expected a number from 0 to 100",
         "whole_number": "expected a whole number from {min} to {max}",
+        "counts": "expected two whole numbers as part/whole, e.g. 27/30, the whole from 1 to {max}",
+        "not_applicable": "this item has no answer n/a",
         "unknown_item": "unknown item",
     }[error.code].format(**error.params)

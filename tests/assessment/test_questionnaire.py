@@ -10,6 +10,7 @@ from app.assessment.questionnaire import (
     AnswerError,
     QuestionnaireError,
     available_versions,
+    corrected_quote,
     get_questionnaire,
     load_questionnaire,
 )
@@ -55,6 +56,32 @@ def test_every_reference_quotes_its_source_verbatim(questionnaire):
         assert ref.passage in texts[ref.source], f"{where}: {ref.passage!r} is not in source {ref.source}"
 
 
+def test_every_displayed_quotation_is_its_passage_with_only_the_documented_corrections(questionnaire):
+    refs = [(i.id, i.ref) for i in questionnaire.items.values()]
+    refs += [(s.id, s.ref) for s in questionnaire.suggestions]
+    for where, ref in refs:
+        assert ref.quote.zh == corrected_quote(ref.passage), where
+        assert ref.quote.en, where
+
+
+@pytest.mark.parametrize(
+    ("passage", "quote"),
+    [
+        ("领导带头,以身作那么,亲自上课", "领导带头，以身作则，亲自上课"),
+        ("根据班子成员的人数,分成假设干组", "根据班子成员的人数，分成若干组"),
+        ("予以诫免,同时当年不得提拔使用", "予以诫勉，同时当年不得提拔使用"),
+        ("作为一项战略任务,列人重要议程", "作为一项战略任务，列入重要议程"),
+        ("人员、时间、内容、效果“四到位", "人员、时间、内容、效果“四到位”"),
+        ("由“要我学变为“我要学", "由“要我学”变为“我要学”"),
+        ("推广好“学习模式,要把握以下工作程序", "推广好“1+X”学习模式，要把握以下工作程序"),
+        ("低于70%,请核实", "低于70%，请核实"),  # beside a Chinese character only
+        ("1,000 people, 2:1", "1,000 people, 2:1"),
+    ],
+)
+def test_the_corrections_of_the_source_texts(passage, quote):
+    assert corrected_quote(passage) == quote
+
+
 def write_variant(tmp_path, version, mutate):
     data = yaml.safe_load((QUESTIONNAIRE_DIR / f"{version}.yaml").read_text(encoding="utf-8"))
     mutate(data)
@@ -65,6 +92,16 @@ def write_variant(tmp_path, version, mutate):
 
 def first_item(data):
     return data["pillars"][0]["items"][0]
+
+
+def pillar_rule(data):
+    return next(s for s in data["suggestions"] if "pillar" in s)
+
+
+def all_items_na(data, pillar):
+    for item in data["pillars"][pillar]["items"]:
+        if item["type"] != "text":
+            item["not_applicable"] = True
 
 
 @pytest.mark.parametrize(
@@ -80,6 +117,12 @@ def first_item(data):
         (lambda d: d["suggestions"][0].update(item="NOPE"), "unknown or unscored item 'NOPE'"),
         (lambda d: d["flags"][0]["when"][0].update(op="~"), "unknown operator"),
         (lambda d: d["levels"].pop(), "exactly four maturity levels"),
+        (lambda d: first_item(d)["ref"]["quote"].update(zh="改过的引文"), "ref.quote.zh must be the passage corrected"),
+        (lambda d: first_item(d).update(lead="mayor"), "lead must be one of"),
+        (lambda d: d["suggestions"][0].update(timeframe="someday"), "timeframe must be one of"),
+        (lambda d: pillar_rule(d).pop("covers"), "covers"),
+        (lambda d: first_item(d).update(counts={"part": {"zh": "甲", "en": "a"}}), "two counts"),
+        (lambda d: all_items_na(d, 0), "always applicable"),
     ],
 )
 def test_a_malformed_definition_names_the_file_and_the_item(tmp_path, mutate, message):

@@ -45,21 +45,23 @@ def test_best_answers_score_100_and_reach_the_top_level():
 
 
 def test_worst_answers_score_0_and_suggest_the_heaviest_items_first():
-    result = score_selfcheck(Q, {i.id: worst(i) for i in Q.items.values()})
+    answers = {i.id: worst(i) for i in Q.items.values()}
+    result = score_selfcheck(Q, answers)
     assert result.score == 0
     assert result.level.id == Q.levels[0].id
     assert len(result.priorities) == 3
     gains = [s.gain for s in result.suggestions]
     assert gains == sorted(gains, reverse=True)
-    # the gain is the item's share of the overall score times the distance to the next level
-    top = result.priorities[0]
-    if top.rule.item:
-        item = Q.items[top.rule.item]
+    # the gain is the item's share of the overall score times what one step up is worth
+    for top in result.priorities:
+        item = Q.items[top.item_id]
         pillar = Q.pillar(item.pillar_id)
         share = (
             item.weight / sum(i.weight for i in pillar.scored_items) * pillar.weight / sum(p.weight for p in Q.pillars)
         )
-        assert top.gain == pytest.approx(share * Q.levels[1].min)
+        assert top.target == item.step_up(answers[item.id])
+        assert top.gain == pytest.approx(share * (top.target - top.score))
+        assert top.trigger == answers[item.id]
 
 
 def test_missing_answers_are_missing_not_zero():
@@ -173,11 +175,13 @@ def test_weights_are_respected(answers):
 def test_scoring_is_deterministic_and_suggestions_are_ranked(answers):
     first, second = score_selfcheck(Q, answers), score_selfcheck(Q, answers)
     assert first == second
-    keys = [(-s.gain, s.rule.id) for s in first.suggestions]
+    keys = [(-s.gain, s.rule.below, s.rule.id) for s in first.suggestions]
     assert keys == sorted(keys)
-    assert first.priorities == first.suggestions[:3]
-    rest = [s for p in Q.pillars for s in first.other_suggestions(p.id)]
-    assert sorted(rest, key=lambda s: s.rule.id) == sorted(first.suggestions[3:], key=lambda s: s.rule.id)
+    shown = [*first.priorities]
+    for p in Q.pillars:
+        assert len(first.other_suggestions(p.id)) <= 3
+        shown += [*first.other_suggestions(p.id), *first.further_suggestions(p.id)]
+    assert sorted(s.rule.id for s in shown) == sorted(s.rule.id for s in first.suggestions)
 
 
 @given(st.lists(st.tuples(st.floats(0.1, 10), st.floats(0, 100)), min_size=1, max_size=10))
