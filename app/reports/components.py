@@ -485,3 +485,6 @@ class BreakIfFilled(Flowable):
         if frame is not None and availHeight < frame._height * (1 - self.fraction):
             frame.add_generated_content(FrameBreak)
         return 0, 0
+
+    def draw(self):
+        pass

@@ -37,6 +37,7 @@ def subject_of(selfcheck: SelfCheck) -> Subject:
         year=selfcheck.cycle.year,
         draft=not selfcheck.submitted,
         submitted_at=selfcheck.submitted_at,
+        cycle_closes=selfcheck.cycle.closes_on,
     )
 
 
