@@ -94,7 +94,7 @@ def bar_chart(
                     group_top - (k + 1) * line + (line - font_size) / 2 + 1,
                     text,
                     fontName=font,
-                    fontSize=font_size if k == 0 else font_size * 0.9,
+                    fontSize=font_size,
                     fillColor=text_colour,
                 )
             )

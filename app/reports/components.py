@@ -12,7 +12,7 @@ from reportlab.lib.colors import Color
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.textsplit import getCharWidths
-from reportlab.platypus import Flowable, FrameBreak, KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, FrameBreak, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.paragraph import _centerDrawParaLine, _leftDrawParaLine
 from reportlab.platypus.paraparser import ParaFrag
 
@@ -22,6 +22,7 @@ from .linebreak import break_lines
 from .template import ReportTemplate
 
 CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]")
+SPACES = re.compile(r"[ \t\r\n]+")
 KINDS = ("title", "subtitle", "h1", "h2", "body", "small", "table", "table_head")
 
 Content = Text | str
@@ -156,8 +157,8 @@ class Styles:
         for kind, (size, colour, before, after) in base.items():
             for cjk in (True, False):
                 for secondary in (False, True):
-                    if secondary:  # English under Chinese: smaller, and muted below headings
-                        size_2 = size * (0.7 if kind == "title" else template.secondary)
+                    if secondary:  # English under Chinese: a little smaller (not below 9 pt), muted below headings
+                        size_2 = size * 0.7 if kind == "title" else max(size * template.secondary, min(size, 9))
                         colour_2 = colour if kind in ("title", "h1", "h2") else colours["muted"]
                     self._styles[kind, cjk, secondary] = ParagraphStyle(
                         f"{kind}-{'cjk' if cjk else 'latin'}{'-2' if secondary else ''}",
@@ -194,13 +195,14 @@ class Styles:
 
         Parsing is a good part of the cost of a paragraph, and nearly every paragraph of a
         report is plain text: the parser runs once per style, on a sample, and its
-        fragment is copied with the real text. (Whitespace is collapsed as the parser would.)
+        fragment is copied with the real text. (Whitespace is collapsed as the parser would,
+        but a no-break space stays: it glues an id to its figure.)
         """
         key = (style.fontName, style.fontSize, style.textColor, style.textTransform)
         proto = self._fragments.get(key)
         if proto is None:
             proto = self._fragments.setdefault(key, Paragraph("x", style).frags[0])
-        return proto.clone(text=" ".join(text.split()))
+        return proto.clone(text=" ".join(SPACES.split(text.strip(" \t\r\n"))))
 
 
 class Components:
@@ -418,8 +420,17 @@ class Components:
             ],
         )
 
-    def keep(self, flowables: list) -> KeepTogether:
-        return KeepTogether(flowables)
+    def rows(self, entries: Sequence[list]) -> Table:
+        """Entries one below the other, each kept whole: a page may break between them, not inside one."""
+        return self.grid(
+            entries,
+            [1.0],
+            [
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ],
+        )
 
 
 class KeepWithNext(Flowable):
@@ -440,8 +451,11 @@ class KeepWithNext(Flowable):
 
     def split(self, availWidth, availHeight):  # noqa: N803
         canvas, at_top = self.canv, getattr(getattr(self, "_frame", None), "_atTop", False)
-        heading = sum(f.wrapOn(canvas, availWidth, availHeight)[1] + f.getSpaceAfter() for f in self.heading)
-        heading += 0 if at_top else self.heading[0].getSpaceBefore()
+        heading = 0
+        for f in self.heading:  # as the frame places them: space before each (none at the top), height, space after
+            height = f.wrapOn(canvas, availWidth, availHeight)[1]
+            heading += (0 if at_top else f.getSpaceBefore()) + height + f.getSpaceAfter()
+            at_top = at_top and not height
         room = availHeight - heading - self.following.getSpaceBefore()
         if room > 0:
             if self.following.wrapOn(canvas, availWidth, room)[1] <= room:

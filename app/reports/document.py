@@ -252,7 +252,7 @@ class DiagnosticDocument:
         """Overall score and level, change since last year, position among the peers: one row."""
         c, vm, t = self.c, self.vm, self.template
         level_colour = t.level_colours[vm.level.id] if vm.level else t.colours["muted"]
-        big = {"alignment": TA_CENTER, "spaceBefore": 0}
+        big = {"alignment": TA_CENTER, "spaceBefore": 0, "bold_stroke": 0}  # figures: bold is for headings
 
         def figure(value: str, colour) -> list:
             return c.para(value, "title", style={**big, "textColor": colour, "spaceAfter": 2})
@@ -364,7 +364,7 @@ class DiagnosticDocument:
             ],
             [
                 [
-                    c._para(p.score, "h2", style={"textColor": level_colour, "alignment": TA_CENTER, "spaceBefore": 0}),
+                    c._para(p.score, "h2", style={"textColor": level_colour, "alignment": TA_CENTER, "bold_stroke": 0}),
                     c.cell(p.level.name if p.level else "—", align=TA_CENTER),
                     p.previous_score or "—",
                     p.change or "—",
@@ -459,6 +459,7 @@ class DiagnosticDocument:
             entry = c.para(f"{e.item_id}\u00a0{pillar}", "small", style={"spaceAfter": 0})
             entry += c.para(e.question, "small", style={"spaceAfter": 1})
             entry += c.para(e.answer if e.answer is not None else labels("not_answered"), "body")
-            evidence.append(c.keep(entry))
-        flow += c.titled(c.heading(labels("evidence"), 2, outline=1), evidence or c.para(labels("no_evidence")))
+            evidence.append([entry])
+        body = [c.rows(evidence)] if evidence else c.para(labels("no_evidence"))
+        flow += c.titled(c.heading(labels("evidence"), 2, outline=1), body)
         return flow

@@ -13,10 +13,11 @@ lines ("加。"). This module decides the breaks instead; ReportLab still measur
 - The last line of a paragraph holds at least two characters besides punctuation: a
   paragraph would otherwise end on a single character ("百分 / 位").
 
-The break opportunities agree with Unicode's line breaking algorithm (UAX #14) on the
-report's texts; `uniseg` computes those too, but at about 57 µs per character (3.6 ms for
-a 63-character sentence, a second per report before the breaks are kept per process),
-where these rules take about 1 µs; `tests/test_linebreak.py` holds them against it.
+Measured against `uniseg` 0.10.1, which implements Unicode's line breaking algorithm (UAX #14):
+on the report's texts it finds the same opportunities (no break before ，。：）” or after “（《,
+Latin and number runs whole, U+00A0 glues), but takes about 57 µs per character (3.6 ms for
+a 63-character sentence: a second per report before the breaks are kept per process), and
+has no rule for the last line; these few rules take about 1 µs per character.
 """
 
 from __future__ import annotations
