@@ -26,6 +26,7 @@ from app.extensions import db
 from app.models import Cycle, Organisation, SelfCheck
 from app.reports import service
 from app.reports.template import load_template
+from tests.conftest import THIS_YEAR
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (make system)")
 
@@ -245,3 +246,20 @@ def test_size_and_fonts(reports):
             for font in page["/Resources"]["/Font"].values()
         }
         assert all(re.fullmatch(r"/[A-Z]{6}\+WenQuanYiMicroHei.*", name) for name in fonts), fonts
+
+
+def test_peer_figures_once_the_cycle_closed_and_never_another_branch(reports):
+    """Last year's cycle is closed: seven other branches of 城关镇党委 stand behind each figure.
+    This year's is open: no figure yet."""
+    from app.demo import ORGANISATIONS
+
+    branches = {code: name for code, kind, name, _ in ORGANISATIONS if kind == "branch"}
+    for report in (r for r in reports if r.lang == "zh" and not r.name.startswith("XQ")):
+        code, year = report.name.split()[:2]
+        text = "".join(page.extract_text() for page in report.reader.pages[:2])
+        text = re.sub(r"\s+", "", text)
+        if year == str(THIS_YEAR - 1):
+            assert "同级：城关镇党委所属、本年度已提交自查的其他7个党支部，不含本支部。" in text, report.name
+        else:
+            assert f"同级比较数据在本年度自查截止（{THIS_YEAR}年12月31日）后显示。" in text, report.name
+        assert not [name for other, name in branches.items() if other != code and name in text], report.name
