@@ -98,7 +98,7 @@ def test_subtracting_two_downloads_around_a_submission_learns_nothing(app, clien
             'class="card peers"' in page,
             vm.peer_count,
             [p.peer_average for p in vm.pillars],
-            [s.key for s in vm.radar.series],
+            [s.key for s in vm.chart.series],
         )
 
     before = seen()

@@ -353,31 +353,26 @@ class DiagnosticDocument:
         c, t = self.c, self.template
         labels = self.label
         level_colour = t.level_colours[p.level.id] if p.level else t.colours["muted"]
+        peers = bool(self.vm.peer_count)
         strip = c.table(
-            [
-                labels("score"),
-                labels("level"),
-                labels("last_year"),
-                labels("change"),
-                labels("peers"),
-                labels("peer_position"),
-            ],
+            [labels("score"), labels("level"), labels("last_year"), labels("change")]
+            + ([labels("peers"), labels("peer_position")] if peers else []),
             [
                 [
                     c._para(p.score, "h2", style={"textColor": level_colour, "alignment": TA_CENTER, "bold_stroke": 0}),
                     c.cell(p.level.name if p.level else "—", align=TA_CENTER),
                     p.previous_score or "—",
                     p.change or "—",
-                    p.peer_average,
-                    c.cell(p.peer_position, align=TA_CENTER),
                 ]
+                + ([p.peer_average, c.cell(p.peer_position, align=TA_CENTER)] if peers else [])
             ],
-            [0.13, 0.14, 0.16, 0.17, 0.16, 0.24],
+            [0.13, 0.14, 0.16, 0.17, 0.16, 0.24] if peers else [0.25, 0.25, 0.25, 0.25],
             numeric=(0, 1, 2, 3, 4, 5),
             zebra=False,
         )
         intro = c.para(p.description, "small")
-        flow = c.titled(c.heading(p.name, 1, number=str(p.number), outline=0), [*intro, strip, c.spacer(6)])
+        # The heading, its description and its scores move together: no page begins with a heading-less strip.
+        flow = c.titled(c.heading(p.name, 1, number=str(p.number), outline=0) + intro, [strip, c.spacer(6)])
         if p.level_text is not None:
             flow.append(c.box(c.para(labels("level_meaning"), "small") + c.para(p.level_text, "body"), level_colour))
         if p.previous_score is None:

@@ -264,7 +264,7 @@ def report_labels(subject: Subject, previous_year: int | None) -> dict[str, Text
             "no_strengths": _("No item scores 75 or more yet."),
             "gaps": _("Gaps"),
             "no_gaps": _("No item scores below 50."),
-            "suggestions": _("Further improvement suggestions"),
+            "suggestions": _("Improvement suggestions"),
             "no_suggestions": _("No further suggestion for this pillar."),
             "more_in_appendix": _("%(count)s more suggestions for this pillar are listed in the appendix."),
             "appendix": _("Appendix"),
