@@ -487,16 +487,18 @@ class Bookmark(Flowable):
 
 
 class BreakIfFilled(Flowable):
-    """A page break, unless the page so far is less than `fraction` full: what follows then
-    fills it instead of leaving it nearly empty."""
+    """A page break, unless the page so far is less than `fraction` full (what follows then
+    fills it instead of leaving it nearly empty), or is a later page than `last_page`."""
 
-    def __init__(self, fraction: float):
+    def __init__(self, fraction: float, last_page: int | None = None):
         super().__init__()
         self.fraction = fraction
+        self.last_page = last_page
 
     def wrap(self, availWidth, availHeight):  # noqa: N803
         frame = getattr(self, "_frame", None)
-        if frame is not None and availHeight < frame._height * (1 - self.fraction):
+        late = self.last_page is not None and self.canv.getPageNumber() > self.last_page
+        if frame is not None and not late and availHeight < frame._height * (1 - self.fraction):
             frame.add_generated_content(FrameBreak)
         return 0, 0
 

@@ -132,10 +132,12 @@ class DiagnosticDocument:
         return buffer.getvalue()
 
     def story(self) -> list:
+        """The sections in order. Each after the first starts a page if the page so far is well
+        filled; the pillars start page 2 only when the summary fits on page 1, else they follow it."""
         story: list = []
         for section in self.template.sections:
             if story:
-                story.append(BreakIfFilled(MIN_FILL))
+                story.append(BreakIfFilled(MIN_FILL, last_page=1 if section == "pillars" else None))
             story += getattr(self, section)()
         return story
 
