@@ -23,7 +23,6 @@ from .template import ReportTemplate
 
 CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]")
 SPACES = re.compile(r"[ \t\r\n]+")
-KINDS = ("title", "subtitle", "h1", "h2", "body", "small", "table", "table_head")
 
 Content = Text | str
 
@@ -356,20 +355,6 @@ class Components:
             return cell
         return self.cell(cell, align=TA_CENTER if numeric else None)
 
-    def key_values(self, pairs: Sequence[tuple[Content, Content]], label_width: float = 0.3) -> Table:
-        """Label–value rows without a header, as on the cover."""
-        rows = [[self.cell(k, "small"), self.cell(v, "body")] for k, v in pairs]
-        return self.grid(
-            rows,
-            [label_width, 1 - label_width],
-            [
-                ("LINEBELOW", (0, 0), (-1, -1), 0.4, self.colours["rule"]),
-                ("TOPPADDING", (0, 0), (-1, -1), 4),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-            ],
-        )
-
     def box(self, flowables: list, colour: Color, *, background: Color | None = None, width: float = 1.0) -> Table:
         """Flowables in a box with a coloured bar on the left: call-outs, score panels."""
         return self.grid(
@@ -385,16 +370,16 @@ class Components:
             ],
         )
 
-    def numbered(self, entries: Sequence[list], marker_colour: Color | None = None, markers=None) -> Table:
-        """A list: each entry (a list of flowables) beside its marker ("1", "2", … or given)."""
+    def numbered(self, entries: Sequence[list]) -> Table:
+        """A numbered list: each entry (a list of flowables) beside its number."""
         size = self.template.sizes["body"]
-        rows = [[markers[i] if markers else f"{i + 1}", entry] for i, entry in enumerate(entries)]
+        rows = [[f"{i + 1}", entry] for i, entry in enumerate(entries)]
         return self.grid(
             rows,
             [0.06, 0.94],
             [
                 ("FONT", (0, 0), (0, -1), self.styles.font, size, size * self.template.leading),
-                ("TEXTCOLOR", (0, 0), (0, -1), marker_colour or self.colours["primary"]),
+                ("TEXTCOLOR", (0, 0), (0, -1), self.colours["primary"]),
                 ("ALIGN", (0, 0), (0, -1), "CENTER"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 2),
