@@ -1,6 +1,8 @@
 """The demo data set: one committee with eight branches, every role, two years of answers.
 
-Answers are drawn from a fixed random seed, so every demo database is the same.
+Answers are drawn from a fixed random seed, so every demo database is the same. Last year
+was answered with the previous questionnaire version and this year with the newest, as a
+real deployment's history would be.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from app.assessment.questionnaire import Item, available_versions, get_questionnaire
+from app.assessment.questionnaire import NOT_APPLICABLE, Item, available_versions, get_questionnaire
 
 from .extensions import db
 from .models import Cycle, Organisation, User
@@ -60,11 +62,26 @@ STRENGTH = {
 THIS_YEAR_STATE = {"B01": None, "B08": None, "B06": "draft", "B07": "draft"}
 
 EVIDENCE = [
-    "今年中心组围绕年度学习方案开展专题学习,书记亲自上课并逐一点评,讲稿提前一周发给成员征求意见。",
-    "支部建立学分制考核台账,记录中心发言、点评和理论考试情况,年底通报。",
-    "主讲人修改讲稿后到联系的村居授课,形成理论文章两篇。",
-    "开展“精读一本好书、撰写一篇心得”活动,党员全员参与读书。",
+    "今年支部按计划开展专题学习，书记亲自讲课并逐一点评，讲稿提前一周发给党员征求意见。",
+    "支部建立学习积分台账，记录讲课、点评和测试情况，年底在支部内通报。",
+    "主讲人修改讲稿后到联系的社区再讲一次，并整理成文章两篇。",
+    "开展“精读一本好书、撰写一篇心得”活动，党员都交了读书心得。",
 ]
+# Items that do not apply to a branch this year: the school's members are linked to no
+# community, the health centre's study is paid for by the committee.
+NOT_APPLICABLE_TO = {"B07": {"T10"}, "B08": {"L08"}}
+# B03 contradicts itself this year, to show the consistency flags: no written study rules, yet
+# rules that fix three of the five elements and fit the unit; no study plan, yet an account
+# of a lecture given "按学习方案".
+CONTRADICTIONS = {
+    "B03": {
+        "R01": False,
+        "R02": 3,
+        "R09": True,
+        "T01": False,
+        "T12": "四月按学习方案安排了一次专题讲课，主讲人提前一周把初稿发给党员，讲后大家逐一点评。",
+    }
+}
 
 
 def answer_for(item: Item, strength: float, rng: random.Random):
@@ -77,8 +94,23 @@ def answer_for(item: Item, strength: float, rng: random.Random):
         reached = round(level * len(item.thresholds))
         return item.thresholds[reached - 1] if reached else max(0, item.thresholds[0] - 1)
     if item.type == "percent":
-        return round(item.zero_at + (item.full_at - item.zero_at) * level + rng.uniform(-3, 3), 1) % 100.5
+        percent = item.zero_at + (item.full_at - item.zero_at) * level + rng.uniform(-3, 3)
+        percent = min(100.0, max(0.0, round(percent, 1)))
+        if item.counts is None:
+            return percent
+        whole = rng.randint(5, 40)
+        return [round(whole * percent / 100), whole]
     return rng.choice(EVIDENCE)
+
+
+def answers_of(code: str, items, strength: float, rng: random.Random, this_year: bool) -> dict:
+    answers = {i.id: answer_for(i, strength, rng) for i in items}
+    if this_year:
+        answers.update({k: v for k, v in CONTRADICTIONS.get(code, {}).items() if k in answers})
+    for item in items:
+        if item.allows_na and item.id in NOT_APPLICABLE_TO.get(code, ()):
+            answers[item.id] = NOT_APPLICABLE
+    return answers
 
 
 def seed() -> str:
@@ -98,18 +130,19 @@ def seed() -> str:
         user.set_password(DEMO_PASSWORD)
         user.assigned = [orgs[c] for c in assigned]
         db.session.add(user)
-    version = available_versions()[-1]
+    versions = available_versions()
     this_year = date.today().year
+    version_of = {this_year - 1: versions[-2] if len(versions) > 1 else versions[-1], this_year: versions[-1]}
     cycles = {
         year: Cycle(year=year, questionnaire_version=version, opens_on=date(year, 1, 1), closes_on=date(year, 12, 31))
-        for year in (this_year - 1, this_year)
+        for year, version in version_of.items()
     }
     db.session.add_all(cycles.values())
     db.session.commit()
 
-    questionnaire = get_questionnaire(version)
     rng = random.Random(2026)
     for year, cycle in sorted(cycles.items()):
+        questionnaire = get_questionnaire(cycle.questionnaire_version)
         for code, strength in STRENGTH.items():
             state = THIS_YEAR_STATE.get(code, "submitted") if year == this_year else "submitted"
             if state is None:
@@ -118,12 +151,13 @@ def seed() -> str:
             items = [i for p in questionnaire.pillars for i in p.items]
             if state == "draft":
                 items = items[: len(items) // 2]
-            answers = {i.id: answer_for(i, strength, rng) for i in items}
+            answers = answers_of(code, items, strength, rng, year == this_year)
             selfcheck = service.start_selfcheck(orgs[code], cycle)
             service.save_answers(selfcheck, answers, None, enforce_window=False)
             if state == "submitted":
                 service.submit(selfcheck, None, enforce_window=False)
     return (
         f"Seeded {len(ORGANISATIONS)} organisations, {len(USERS)} users (password {DEMO_PASSWORD}), "
-        f"cycles {this_year - 1} and {this_year}."
+        f"cycles {this_year - 1} (questionnaire {version_of[this_year - 1]}) and {this_year} "
+        f"(questionnaire {version_of[this_year]})."
     )

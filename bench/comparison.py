@@ -285,5 +285,6 @@ def draw(item, strength: float, rng: random.Random):
     if item.type == "count":
         return round(item.thresholds[-1] * s)
     if item.type == "percent":
-        return round(item.zero_at + (item.full_at - item.zero_at) * s, 1)
+        percent = item.zero_at + (item.full_at - item.zero_at) * s
+        return [round(percent / 5), 20] if item.counts else round(percent, 1)
     return "学习记录 study notes"

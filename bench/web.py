@@ -222,6 +222,8 @@ def autosave_answers(questionnaire, pillar_id: str, rounds: int = 6) -> list[str
                 value = "yes" if n % 2 else "no"
             elif item.type == "count":
                 value = str(n % (min(item.max, 5) + 1))
+            elif item.counts is not None:
+                value = f"{n % 21}/20"
             elif item.type == "percent":
                 value = str((n * 17 + 5) % 100)
             else:

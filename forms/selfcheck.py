@@ -3,6 +3,10 @@
 Each item type makes its own field; every field validates through `Item.parse`, the same
 rule the autosave endpoint and the importer use. Pages are rendered by the templates'
 own macros from `field.data` and `field.errors`, not by WTForms widgets (much faster).
+
+An item may post several inputs under its id: the two counts of a percentage, and the
+"not applicable" box; `AnswerField` joins them into the one string `Item.parse` reads
+("27/30", "n/a"), as the page's autosave script does.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import Field, StringField, TextAreaField, ValidationError
 
-from app.assessment.questionnaire import AnswerError, Item, Questionnaire
+from app.assessment.questionnaire import NOT_APPLICABLE, AnswerError, Item, Questionnaire
 
 
 def answer_error_message(error: AnswerError) -> str:
@@ -23,9 +27,7 @@ def answer_error_message(error: AnswerError) -> str:
         "yes_no": lambda p: _("Choose yes or no."),
         "percent": lambda p: _("Enter a number from 0 to 100."),
         "whole_number": lambda p: _("Enter a whole number from %(min)s to %(max)s.", **p),
-        "counts": lambda p: _(
-            "Enter two whole numbers: the first at most the second, the second from 1 to %(max)s.", **p
-        ),
+        "counts": lambda p: _("Enter two whole numbers, the first not larger than the second."),
         "not_applicable": lambda p: _("This question has no “not applicable” answer."),
         "unknown_item": lambda p: _("This question is not part of the questionnaire."),
     }
@@ -44,13 +46,24 @@ class ItemValidator:
             raise ValidationError(answer_error_message(exc)) from None
 
 
-FIELD_CLASS = {"text": TextAreaField}
+class AnswerField(StringField):
+    """The inputs posted under one item id, as one answer string."""
+
+    def process_formdata(self, valuelist):
+        values = [v.strip() for v in valuelist]
+        if NOT_APPLICABLE in values:
+            self.data = NOT_APPLICABLE
+        elif len(values) == 2:  # the two counts of a percentage
+            self.data = "/".join(values) if any(values) else ""
+        else:
+            self.data = values[0] if values else ""
 
 
 def make_field(item: Item) -> Field:
     """A field for `item`; every type posts a string that `Item.parse` checks."""
     # the label is rendered by the templates; giving one here spares WTForms a lookup per request
-    return FIELD_CLASS.get(item.type, StringField)(label=item.id, validators=[ItemValidator(item)])
+    field_class = TextAreaField if item.type == "text" else AnswerField
+    return field_class(label=item.id, validators=[ItemValidator(item)])
 
 
 class PillarForm(FlaskForm):

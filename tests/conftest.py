@@ -186,7 +186,9 @@ def answers_at(level: int, version: str = VERSION) -> dict:
         elif item.type == "count":
             out[item.id] = str(round(item.thresholds[-1] * share))
         elif item.type == "percent":
-            out[item.id] = str(round(item.zero_at + (item.full_at - item.zero_at) * share, 1))
+            percent = item.zero_at + (item.full_at - item.zero_at) * share
+            # a percentage entered as two counts: that share of 40
+            out[item.id] = f"{round(percent * 0.4)}/40" if item.counts else str(round(percent, 1))
         else:
             out[item.id] = f"证据 evidence {level}"
     return out

@@ -36,10 +36,15 @@ ROOT = Path(__file__).resolve().parent.parent
 USERS = ["b01", "b06", "b07", "b08"]  # this year not started (b01, b08) or a draft (b06, b07) in the demo
 PASSWORD = "demo1234"
 THREADS_PER_USER = 2  # two tabs per user: their saves race each other, ordered by seq
-ITEMS = ["L11", "C11", "T11", "R11", "L10", "C02", "L01", "C01"]  # text (unique values), percent, scale
 TEST_BUDGET_S = 55
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 QUESTIONNAIRE = get_questionnaire(available_versions()[-1])
+# the text items (unique values), two percentages and two scale items
+ITEMS = [
+    *(i.id for i in QUESTIONNAIRE.items.values() if i.type == "text"),
+    *[i.id for i in QUESTIONNAIRE.items.values() if i.type == "percent"][:2],
+    *[i.id for i in QUESTIONNAIRE.items.values() if i.type == "scale"][:2],
+]
 
 
 def start_gunicorn(port: int, env: dict, tmp: Path, name: str) -> subprocess.Popen:
@@ -106,10 +111,12 @@ def log_in_and_start(base: str, username: str) -> tuple[requests.Session, str, i
 
 
 def raw_value(item_id: str, seq: int, writer: str) -> str:
-    kind = QUESTIONNAIRE.items[item_id].type
-    if kind == "text":
+    item = QUESTIONNAIRE.items[item_id]
+    if item.type == "text":
         return f"{writer} seq {seq}"
-    if kind == "percent":
+    if item.counts is not None:
+        return f"{seq % 41}/40"
+    if item.type == "percent":
         return f"{seq * 7 % 1000 / 10:.1f}"
     return str(1 + seq % 5)  # scale
 

@@ -84,14 +84,17 @@ def test_scores_levels_and_pillars_follow_the_result(app_context):
 
 
 def test_answers_are_shown_in_each_language(app_context):
-    result = result_at(3, L02="3", L06="no", C02="85.5")
+    result = result_at(3, L02="3", L06="no", C02="171/200", L08="n/a")
     vm = build(result)
     rows = {row.id: row for p in vm.pillars for row in p.items}
     assert rows["L01"].answer.en == "3 / 5"
     assert rows["L02"].answer.zh == "3 次"
-    assert rows["L02"].answer.en == "3 lectures"
+    assert rows["L02"].answer.en == "3 talks"
     assert rows["L06"].answer == Text("否", "No")
-    assert rows["C02"].answer.en == "85.5%"
+    assert rows["C02"].answer.zh == "实到人次 171，应到人次 200（85.5%）"
+    assert rows["C02"].answer.en == "Attended 171, Expected 200 (85.5%)"
+    assert (rows["L08"].answer.zh, rows["L08"].answer.en) == ("不适用", "Not applicable")
+    assert rows["L08"].score == "—"
 
 
 def test_strengths_and_gaps(app_context):

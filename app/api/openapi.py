@@ -36,7 +36,13 @@ def error(name: str) -> dict:
 
 
 NUMBER_OR_NULL = {"type": ["number", "null"]}
-ANSWER_VALUE = {"type": ["string", "number", "boolean"]}
+TWO_COUNTS = {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}
+ANSWER_VALUE = {"anyOf": [{"type": ["string", "number", "boolean"]}, TWO_COUNTS]}
+ANSWER_OR_NULL = {"anyOf": [{"type": ["string", "number", "boolean", "null"]}, TWO_COUNTS]}
+CONDITION_VALUE = {
+    "anyOf": [{"type": ["string", "number", "boolean"]}, {"type": "array", "items": {"type": "string"}}],
+    "description": 'The value compared; "n/a" for a not-applicable answer; for `mentions`, the words looked for.',
+}
 
 SCHEMAS = {
     "Error": obj(
@@ -56,7 +62,11 @@ SCHEMAS = {
     ),
     "Text": obj({"zh": {"type": "string"}, "en": {"type": "string"}}, description="A text in both languages."),
     "Reference": obj(
-        {"source": {"type": "string"}, "passage": {"type": "string", "description": "Verbatim from the source."}}
+        {
+            "source": {"type": "string"},
+            "passage": {"type": "string", "description": "Verbatim from the source, OCR errors included: for tracing."},
+            "quote": {**ref("Text"), "description": "What to show: the passage corrected, and its translation."},
+        }
     ),
     "Level": obj(
         {"id": {"type": "string"}, "min": {"type": "number"}, "name": ref("Text"), "description": ref("Text")}
@@ -82,12 +92,22 @@ SCHEMAS = {
             "unit": ref("Text"),
             "zero_at": {"type": "number", "description": "percent: scores 0 at or below."},
             "full_at": {"type": "number", "description": "percent: scores 100 at or above."},
+            "counts": nullable(
+                obj(
+                    {"part": ref("Text"), "whole": ref("Text")},
+                    description="percent: entered as these two counts, the part and the whole.",
+                )
+            ),
+            "lead": {"type": ["string", "null"], "description": "Who leads actions on it: a key of `leads`."},
+            "not_applicable": {"type": "boolean", "description": 'Whether "n/a" (not applicable) is an answer.'},
         },
-        required=["id", "pillar", "type", "weight", "scored", "text", "help", "ref"],
+        required=["id", "pillar", "type", "weight", "scored", "text", "help", "ref", "lead", "not_applicable"],
         description=(
             'Answers by type — scale: a whole number 1–5; yesno: true/false (or "yes"/"no"); count: a whole '
-            "number 0–max; percent: a number 0–100; text: a string of at most 4000 characters. An empty string "
-            "or null clears an answer."
+            "number 0–max; percent: a number 0–100, or for an item with `counts` the two counts as [part, whole] "
+            '(or "part/whole"), the part not larger than the whole; text: a string of at most 4000 characters. '
+            'Where `not_applicable` is true, "n/a" answers "not applicable": answered, left out of every mean. '
+            "An empty string or null clears an answer."
         ),
     ),
     "Pillar": obj(
@@ -96,6 +116,11 @@ SCHEMAS = {
             "weight": {"type": "number"},
             "name": ref("Text"),
             "description": ref("Text"),
+            "levels": {
+                "type": "array",
+                "items": ref("Text"),
+                "description": "What each maturity level means for this pillar (empty if the version has none).",
+            },
             "items": {"type": "array", "items": ref("Item")},
         }
     ),
@@ -104,6 +129,8 @@ SCHEMAS = {
             "version": {"type": "string"},
             "title": ref("Text"),
             "sources": {"type": "object", "additionalProperties": ref("Text")},
+            "leads": {"type": "object", "additionalProperties": ref("Text"), "description": "Who leads an action."},
+            "timeframes": {"type": "object", "additionalProperties": ref("Text")},
             "levels": {"type": "array", "items": ref("Level")},
             "pillars": {"type": "array", "items": ref("Pillar")},
             "flags": {
@@ -113,7 +140,9 @@ SCHEMAS = {
                         "id": {"type": "string"},
                         "when": {
                             "type": "array",
-                            "items": obj({"item": {"type": "string"}, "op": {"type": "string"}, "value": ANSWER_VALUE}),
+                            "items": obj(
+                                {"item": {"type": "string"}, "op": {"type": "string"}, "value": CONDITION_VALUE}
+                            ),
                         },
                         "text": ref("Text"),
                     }
@@ -127,6 +156,13 @@ SCHEMAS = {
                         "item": {"type": ["string", "null"]},
                         "pillar": {"type": "string"},
                         "below": {"type": "number"},
+                        "covers": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "A pillar's advice: its items; it fires only while none is done.",
+                        },
+                        "lead": {"type": ["string", "null"]},
+                        "timeframe": {"type": "string", "description": "A key of `timeframes`."},
                         "text": ref("Text"),
                         "ref": ref("Reference"),
                     }
@@ -217,7 +253,7 @@ SCHEMAS = {
                         "type": "object",
                         "additionalProperties": obj(
                             {
-                                "theirs": {"type": ["string", "number", "boolean", "null"]},
+                                "theirs": ANSWER_OR_NULL,
                                 "by": {"type": ["string", "null"]},
                                 "at": {"type": ["string", "null"], "format": "date-time"},
                             }
@@ -231,10 +267,22 @@ SCHEMAS = {
         {
             "id": {"type": "string"},
             "pillar": {"type": "string"},
-            "item": {"type": ["string", "null"]},
-            "score": {"type": "number"},
-            "gain": {"type": "number", "description": "About how many overall points acting on it is worth."},
-            "priority": {"type": "boolean", "description": "One of the three with the largest gain."},
+            "item": {"type": ["string", "null"], "description": "null for advice on the whole pillar."},
+            "score": {"type": "number", "description": "The item's (pillar's) score now."},
+            "target": {"type": "number", "description": "Its score one realistic step up."},
+            "gain": {
+                "type": "number",
+                "description": "Overall points that step is worth: the item's share of the overall × (target − score).",
+            },
+            "priority": {"type": "boolean", "description": "One of the top three actions."},
+            "shown": {
+                "type": "string",
+                "enum": ["priority", "pillar", "more"],
+                "description": "A top-three action; one of at most three more per pillar; or one of the rest.",
+            },
+            "lead": {"type": "string", "description": "Who leads it: a key of the questionnaire's `leads`."},
+            "timeframe": ref("Text"),
+            "trigger": {**ANSWER_OR_NULL, "description": "The answer that triggered it; null for a pillar's advice."},
             "text": ref("Text"),
             "ref": ref("Reference"),
         }
@@ -281,15 +329,17 @@ SCHEMAS = {
                         "name": ref("Text"),
                         "score": NUMBER_OR_NULL,
                         "level": nullable(ref("LevelRef")),
+                        "level_text": nullable(ref("Text")),
                         "missing": {"type": "array", "items": {"type": "string"}},
                         "items": {
                             "type": "array",
                             "items": obj(
                                 {
                                     "id": {"type": "string"},
-                                    "value": {"type": ["string", "number", "boolean", "null"]},
+                                    "value": ANSWER_OR_NULL,
                                     "score": NUMBER_OR_NULL,
                                     "answered": {"type": "boolean"},
+                                    "not_applicable": {"type": "boolean"},
                                 }
                             ),
                         },
@@ -298,7 +348,11 @@ SCHEMAS = {
             },
             "missing": {"type": "array", "items": {"type": "string"}, "description": "Unanswered scored questions."},
             "flags": {"type": "array", "items": obj({"id": {"type": "string"}, "text": ref("Text")})},
-            "suggestions": {"type": "array", "items": ref("Suggestion"), "description": "Largest gain first."},
+            "suggestions": {
+                "type": "array",
+                "items": ref("Suggestion"),
+                "description": "The top three, then per pillar at most three more, then the rest (`shown`).",
+            },
             "change_since_last_year": nullable(
                 obj(
                     {
@@ -492,13 +546,10 @@ PATHS = {
                                 "answers": {
                                     "type": "object",
                                     "maxProperties": 200,
-                                    "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+                                    "additionalProperties": ANSWER_OR_NULL,
                                 },
                                 "seq": {"type": "integer", "minimum": 0, "maximum": MAX_SEQ},
-                                "base": {
-                                    "type": "object",
-                                    "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
-                                },
+                                "base": {"type": "object", "additionalProperties": ANSWER_OR_NULL},
                             },
                             required=["answers"],
                         )

@@ -11,6 +11,7 @@ from functools import cache
 
 from app.assessment.questionnaire import Item, Level, Questionnaire, Reference, Text, get_questionnaire
 from app.assessment.scoring import Result, change_since
+from app.assessment.suggestions import Suggestion
 
 from ..comparison.queries import OVERALL
 from ..models import Cycle, Organisation, SelfCheck, User
@@ -25,7 +26,7 @@ def timestamp(value: datetime | None) -> str | None:
 
 
 def reference(ref: Reference) -> dict:
-    return {"source": ref.source, "passage": ref.passage}
+    return {"source": ref.source, "passage": ref.passage, "quote": text(ref.quote)}
 
 
 def level(lv: Level) -> dict:
@@ -46,13 +47,16 @@ def item(it: Item) -> dict:
         "text": text(it.text),
         "help": text(it.help),
         "ref": reference(it.ref),
+        "lead": it.lead if it.scored else None,
+        "not_applicable": it.allows_na,
     }
     if it.type == "scale":
         out["levels"] = [text(lv) for lv in it.levels]
     elif it.type == "count":
         out.update(thresholds=list(it.thresholds), max=it.max, unit=text(it.unit))
     elif it.type == "percent":
-        out.update(zero_at=it.zero_at, full_at=it.full_at)
+        counts = {"part": text(it.counts[0]), "whole": text(it.counts[1])} if it.counts else None
+        out.update(zero_at=it.zero_at, full_at=it.full_at, counts=counts)
     return out
 
 
@@ -64,6 +68,8 @@ def questionnaire(version: str) -> dict:
         "version": q.version,
         "title": text(q.title),
         "sources": {key: text(value) for key, value in q.sources.items()},
+        "leads": {key: text(value) for key, value in q.leads.items()},
+        "timeframes": {key: text(value) for key, value in q.timeframes.items()},
         "levels": [level(lv) for lv in q.levels],
         "pillars": [
             {
@@ -71,6 +77,7 @@ def questionnaire(version: str) -> dict:
                 "weight": p.weight,
                 "name": text(p.name),
                 "description": text(p.description),
+                "levels": [text(t) for t in p.level_texts],
                 "items": [item(it) for it in p.items],
             }
             for p in q.pillars
@@ -78,7 +85,10 @@ def questionnaire(version: str) -> dict:
         "flags": [
             {
                 "id": f.id,
-                "when": [{"item": c.item, "op": c.op, "value": c.value} for c in f.when],
+                "when": [
+                    {"item": c.item, "op": c.op, "value": list(c.value) if c.op == "mentions" else c.value}
+                    for c in f.when
+                ],
                 "text": text(f.text),
             }
             for f in q.flags
@@ -89,6 +99,9 @@ def questionnaire(version: str) -> dict:
                 "item": s.item,
                 "pillar": s.pillar if s.pillar is not None else q.items[s.item].pillar_id,
                 "below": s.below,
+                "covers": list(s.covers),
+                "lead": s.lead,
+                "timeframe": s.timeframe,
                 "text": text(s.text),
                 "ref": reference(s.ref),
             }
@@ -168,10 +181,27 @@ def peer_position(positions: dict) -> dict | None:
     }
 
 
+def suggestion(s: Suggestion, shown: str) -> dict:
+    return {
+        "id": s.rule.id,
+        "pillar": s.pillar_id,
+        "item": s.item_id,
+        "score": s.score,
+        "target": s.target,
+        "gain": s.gain,
+        "priority": shown == "priority",
+        "shown": shown,
+        "lead": s.lead,
+        "timeframe": text(s.timeframe),
+        "trigger": s.trigger,
+        "text": text(s.rule.text),
+        "ref": reference(s.rule.ref),
+    }
+
+
 def result(
     sc: SelfCheck, res: Result, previous: SelfCheck | None, previous_res: Result | None, positions: dict
 ) -> dict:
-    priorities = {s.rule.id for s in res.priorities}
     change = None
     if previous is not None and previous_res is not None:
         diff = change_since(res, previous_res)
@@ -182,6 +212,10 @@ def result(
             "overall": diff.get("overall"),
             "pillars": {p.pillar.id: diff.get(p.pillar.id) for p in res.pillars},
         }
+    suggestions = [suggestion(s, "priority") for s in res.priorities]
+    for p in res.pillars:
+        suggestions += [suggestion(s, "pillar") for s in res.other_suggestions(p.pillar.id)]
+        suggestions += [suggestion(s, "more") for s in res.further_suggestions(p.pillar.id)]
     return {
         "selfcheck_id": sc.id,
         "year": sc.cycle.year,
@@ -197,28 +231,24 @@ def result(
                 "name": text(p.pillar.name),
                 "score": p.score,
                 "level": level_ref(p.level),
+                "level_text": text(p.level_text),
                 "missing": list(p.missing),
                 "items": [
-                    {"id": r.item.id, "value": r.value, "score": r.score, "answered": r.answered} for r in p.items
+                    {
+                        "id": r.item.id,
+                        "value": r.value,
+                        "score": r.score,
+                        "answered": r.answered,
+                        "not_applicable": r.not_applicable,
+                    }
+                    for r in p.items
                 ],
             }
             for p in res.pillars
         ],
         "missing": list(res.missing),
         "flags": [{"id": f.id, "text": text(f.text)} for f in res.flags],
-        "suggestions": [
-            {
-                "id": s.rule.id,
-                "pillar": s.pillar_id,
-                "item": s.rule.item,
-                "score": s.score,
-                "gain": s.gain,
-                "priority": s.rule.id in priorities,
-                "text": text(s.rule.text),
-                "ref": reference(s.rule.ref),
-            }
-            for s in res.suggestions
-        ],
+        "suggestions": suggestions,
         "change_since_last_year": change,
         "peer_position": peer_position(positions),
     }

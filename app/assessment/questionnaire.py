@@ -256,15 +256,18 @@ class Pillar:
 @dataclass(frozen=True)
 class Condition:
     """`item op value`. On a text item the only operator is "mentions": the text contains any of
-    the words in `value`. An unanswered or not-applicable answer meets no condition."""
+    the words in `value`. "== n/a" holds for a not-applicable answer, which meets no other
+    condition; an unanswered item meets none."""
 
     item: str
     op: str
     value: object
 
     def holds(self, value) -> bool:
-        if value is None or value == NOT_APPLICABLE:
+        if value is None or (value == NOT_APPLICABLE) != (self.value == NOT_APPLICABLE):
             return False
+        if value == NOT_APPLICABLE:  # "== n/a" is the only condition on it
+            return True
         if self.op == "mentions":
             return any(word in value for word in self.value)
         if isinstance(value, list):  # a percentage entered as two counts
@@ -601,7 +604,7 @@ class _Loader:
                 value = replace(item, counts=None).parse(cond.get("value"))
             except AnswerError:
                 value = None
-            if value is None or value == NOT_APPLICABLE:
+            if value is None or (value == NOT_APPLICABLE and (cond["op"] != "==" or not item.allows_na)):
                 self.fail(where, f"value {cond.get('value')!r} does not fit item {item.id}")
             conditions.append(Condition(item.id, cond["op"], value))
         return FlagRule(str(raw.get("id")), tuple(conditions), self.text(raw.get("text"), where))

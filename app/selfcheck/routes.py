@@ -181,6 +181,8 @@ def form_value(value) -> str:
         return "yes" if value else "no"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, list):  # a percentage entered as two counts
+        return "/".join(map(str, value))
     return str(value)
 
 

@@ -34,20 +34,30 @@
   }
 
   function field(name) { return form.elements.namedItem(name); }
-
-  function valueOf(name) {
+  function inputs(name) {
     var el = field(name);
-    return el ? el.value : null;
+    return !el ? [] : el instanceof RadioNodeList ? Array.prototype.slice.call(el) : [el];
+  }
+
+  // One answer from the inputs of an item, as its form posts it: a checked option (or the
+  // "not applicable" box), else the typed value; the two counts of a percentage as "27/30".
+  function valueOf(name) {
+    var els = inputs(name);
+    if (!els.length) return null;
+    var checked = els.filter(function (i) { return (i.type === "radio" || i.type === "checkbox") && i.checked; })[0];
+    if (checked) return checked.value;
+    var typed = els.filter(function (i) { return i.type !== "radio" && i.type !== "checkbox"; })
+      .map(function (i) { return i.value.trim(); });
+    if (typed.length === 2) return typed[0] || typed[1] ? typed.join("/") : "";
+    return typed.length ? typed[0] : "";
   }
 
   function setValue(name, value) {
-    var el = field(name);
-    if (!el) return;
-    if (el instanceof RadioNodeList) {
-      Array.prototype.forEach.call(el, function (r) { r.checked = r.value === value; });
-    } else {
-      el.value = value;
-    }
+    var els = inputs(name);
+    var typed = els.filter(function (i) { return i.type !== "radio" && i.type !== "checkbox"; });
+    var parts = value === "n/a" ? [] : typed.length === 2 ? value.split("/") : [value];
+    els.forEach(function (i) { if (i.type === "radio" || i.type === "checkbox") i.checked = i.value === value; });
+    typed.forEach(function (i, n) { i.value = parts[n] || ""; });
   }
 
   function show(state, detail) {
@@ -75,8 +85,8 @@
     var el = field(name);
     if (value === "") return "—";
     if (el instanceof RadioNodeList) {
-      var radio = Array.prototype.find.call(el, function (r) { return r.value === value; });
-      if (radio) return radio.closest("label").textContent.replace(/\s+/g, " ").trim();
+      var option = Array.prototype.find.call(el, function (r) { return r.value === value && r.closest("label"); });
+      if (option) return option.closest("label").textContent.replace(/\s+/g, " ").trim();
     }
     return value;
   }

@@ -142,6 +142,14 @@ def test_the_named_item_is_the_broken_one(tmp_path):
         load_questionnaire(path)
 
 
+def plain_item(questionnaire, kind):
+    """An item of type `kind` answered by one value (not two counts); skips when there is none."""
+    item = next((i for i in questionnaire.items.values() if i.type == kind and i.counts is None), None)
+    if item is None:
+        pytest.skip(f"{questionnaire.version} has no plain {kind} item")
+    return item
+
+
 @pytest.mark.parametrize(
     ("kind", "raw", "expected"),
     [
@@ -157,7 +165,7 @@ def test_the_named_item_is_the_broken_one(tmp_path):
     ],
 )
 def test_parse_accepts(questionnaire, kind, raw, expected):
-    item = next(i for i in questionnaire.items.values() if i.type == kind)
+    item = plain_item(questionnaire, kind)
     assert item.parse(raw) == expected
 
 
@@ -176,7 +184,7 @@ def test_parse_accepts(questionnaire, kind, raw, expected):
     ],
 )
 def test_parse_rejects(questionnaire, kind, raw, code):
-    item = next(i for i in questionnaire.items.values() if i.type == kind)
+    item = plain_item(questionnaire, kind)
     with pytest.raises(AnswerError) as excinfo:
         item.parse(raw)
     assert excinfo.value.code == code
@@ -207,7 +215,8 @@ def test_the_domain_imports_no_framework():
 
 
 def test_huge_numbers_are_refused_not_crashed_on(questionnaire):
-    for kind in ("percent", "count", "scale"):
-        item = next(i for i in questionnaire.items.values() if i.type == kind)
-        with pytest.raises(AnswerError):
-            item.parse(10**400)
+    for item in questionnaire.items.values():
+        if item.scored:
+            for raw in (10**400, [1, 10**400]):
+                with pytest.raises(AnswerError):
+                    item.parse(raw)

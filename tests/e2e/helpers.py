@@ -35,9 +35,11 @@ def answer_for(item: Item, variant: int = 0) -> str:
         return "yes" if variant % 2 == 0 else "no"
     if item.type == "count":
         return str(item.thresholds[-1] - variant % 2)
+    if item.counts is not None:
+        return "35/40" if variant % 2 == 0 else "37/40"
     if item.type == "percent":
         return "87.5" if variant % 2 == 0 else "92"
-    return f"E2E 证据 {item.id}: 中心组学习记录齐全 (evidence {variant})."
+    return f"E2E 证据 {item.id}：学习记录齐全（evidence {variant}）。"
 
 
 def pillar_answers(pillar_id: str, variant: int = 0) -> dict[str, str]:
@@ -50,8 +52,11 @@ def fill_answers(page: Page, answers: dict[str, str]) -> None:
         item = QUESTIONNAIRE.items[item_id]
         if item.type in ("scale", "yesno"):
             page.locator(f'input[name="{item_id}"][value="{value}"]').check()
+        elif item.counts is not None:
+            for n, count in enumerate(value.split("/")):
+                page.locator(f'input[type=number][name="{item_id}"]').nth(n).fill(count)
         else:
-            page.locator(f'[name="{item_id}"]').fill(value)
+            page.locator(f'[name="{item_id}"]:not([type=checkbox])').fill(value)
 
 
 def expect_answers(page: Page, answers: dict[str, str]) -> None:
@@ -60,8 +65,11 @@ def expect_answers(page: Page, answers: dict[str, str]) -> None:
         item = QUESTIONNAIRE.items[item_id]
         if item.type in ("scale", "yesno"):
             expect(page.locator(f'input[name="{item_id}"][value="{value}"]')).to_be_checked()
+        elif item.counts is not None:
+            for n, count in enumerate(value.split("/")):
+                expect(page.locator(f'input[type=number][name="{item_id}"]').nth(n)).to_have_value(count)
         else:
-            expect(page.locator(f'[name="{item_id}"]')).to_have_value(value)
+            expect(page.locator(f'[name="{item_id}"]:not([type=checkbox])')).to_have_value(value)
 
 
 PAGE_PENDING = """key => {

@@ -196,6 +196,11 @@ def test_a_pillar_can_be_answered_and_saved_with_the_keyboard_alone(context):
             page.keyboard.press("Space" if steps == 0 else "ArrowDown")
             for _ in range(steps - 1):
                 page.keyboard.press("ArrowDown")
+        elif item.counts is not None:  # two number fields: the part, then the whole
+            part, whole = value.split("/")
+            page.keyboard.type(part)
+            page.keyboard.press("Tab")
+            page.keyboard.type(whole)
         else:
             page.keyboard.type(value)
     assert not todo, f"never reached by Tab: {sorted(todo)}"
