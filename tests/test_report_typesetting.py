@@ -68,6 +68,7 @@ class Report:
     reader: PdfReader
     lines: list[list[list[Line]]]  # page → block → line (poppler)
     chunks: list[Chunk]  # pypdf
+    labels: dict  # the view-model's fixed labels
 
 
 def poppler_lines(data: bytes) -> list[list[list[Line]]]:
@@ -126,13 +127,13 @@ def reports(tmp_path_factory) -> list[Report]:
                 db.select(SelfCheck).join(Organisation).join(Cycle).order_by(Cycle.year, Organisation.code)
             ).all()
             for sc in selfchecks:
+                labels = service.viewmodel_for(sc).labels
                 for lang in ("zh", "en", "bilingual"):
                     data = service.report_for(sc, lang)
                     reader = PdfReader(io.BytesIO(data))
                     name = f"{sc.organisation.code} {sc.cycle.year} {lang}"
-                    out.append(
-                        Report(name, lang, not sc.submitted, data, reader, poppler_lines(data), pypdf_chunks(reader))
-                    )
+                    lines, chunks = poppler_lines(data), pypdf_chunks(reader)
+                    out.append(Report(name, lang, not sc.submitted, data, reader, lines, chunks, labels))
             db.session.remove()
             db.engine.dispose()
     finally:
@@ -263,3 +264,25 @@ def test_peer_figures_once_the_cycle_closed_and_never_another_branch(reports):
         else:
             assert f"同级比较数据在本年度自查截止（{THIS_YEAR}年12月31日）后显示。" in text, report.name
         assert not [name for other, name in branches.items() if other != code and name in text], report.name
+
+
+def test_the_bilingual_copy_sets_each_block_in_chinese_then_english_never_a_label_pair_in_a_line(reports):
+    """The running header and footer ("诊断报告 Diagnostic report 2026", "第 1 页 / 共 9 页 Page 1 of 9") aside,
+    and the chart's compact marker of a pillar without answers ("未作答 / Not answered")."""
+    top, bottom = TEMPLATE.margins["top"], TEMPLATE.page_size[1] - TEMPLATE.margins["bottom"]
+    for report in (r for r in reports if r.lang == "bilingual"):
+        pairs = [t for t in report.labels.values() if t.zh != t.en and "%(" not in t.en and len(t.en) > 3]
+        pairs.remove(report.labels["not_answered"])
+        for blocks in report.lines:
+            for line in (line for block in blocks for line in block if top < line.y < bottom):
+                mixed = [t.en for t in pairs if t.zh in line.text and t.en in line.text]
+                assert not mixed, (report.name, line.text)
+
+
+def test_english_readers_get_english_quotations(reports):
+    for report in (r for r in reports if r.lang == "en"):
+        text = "".join(line.text for blocks in report.lines for block in blocks for line in block)
+        assert "Source:" in text or "No improvement suggestion" in text, report.name
+        assert "出处" not in text, report.name
+        sources = [line.text for blocks in report.lines for block in blocks for line in block if "Source:" in line.text]
+        assert not [line for line in sources if CJK.search(line)], report.name  # the English quotation
