@@ -67,6 +67,9 @@ EVIDENCE = [
     "主讲人修改讲稿后到联系的社区再讲一次，并整理成文章两篇。",
     "开展“精读一本好书、撰写一篇心得”活动，党员都交了读书心得。",
 ]
+# The whole of a percentage entered as two counts: committee members, attendances expected in a
+# year, members, lectures, people present at lectures (other items: members).
+WHOLE = {"L09": 5, "C02": 180, "C10": 25, "T05": 8, "T08": 120, "R10": 25}
 # Items that do not apply to a branch this year: the school's members are linked to no
 # community, the health centre's study is paid for by the committee.
 NOT_APPLICABLE_TO = {"B07": {"T10"}, "B08": {"L08"}}
@@ -98,7 +101,7 @@ def answer_for(item: Item, strength: float, rng: random.Random):
         percent = min(100.0, max(0.0, round(percent, 1)))
         if item.counts is None:
             return percent
-        whole = rng.randint(5, 40)
+        whole = WHOLE.get(item.id, 25)
         return [round(whole * percent / 100), whole]
     return rng.choice(EVIDENCE)
 

@@ -112,6 +112,11 @@ def init_app(app: Flask) -> None:
     # the i18n extension's `_` alias and the context-passing wrappers of installed callables.
     app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
 
+    @app.template_filter("inner_quotes")
+    def inner_quotes(text: str) -> str:
+        """A quotation set inside Chinese double quotes takes single quotes itself: “…‘…’…”."""
+        return text.replace("“", "‘").replace("”", "’")
+
     @app.template_filter("score")
     def format_score(value):
         return "—" if value is None else format_decimal(value, format="#,##0.0")

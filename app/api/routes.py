@@ -128,13 +128,16 @@ def whole_number(value) -> int | None:
 
 
 def answer_value(value):
-    """A JSON answer value as the questionnaire parses it; ValueError for a list or an object.
+    """A JSON answer value as the questionnaire parses it: a scalar, or a pair of them (the two
+    counts of a percentage); ValueError for any other list or an object.
 
     A number no float holds exactly (or not at all: 1e400, NaN) goes on as text, which the
     questionnaire then rejects with its own message.
     """
     if value is None or isinstance(value, str | bool):
         return value
+    if isinstance(value, list) and len(value) == 2 and not any(isinstance(v, list | dict) for v in value):
+        return [answer_value(v) for v in value]
     if isinstance(value, int):
         return value if abs(value) < 10**15 else str(value)
     if isinstance(value, float):

@@ -60,6 +60,12 @@ class Result:
     def complete(self) -> bool:
         return not self.missing
 
+    @property
+    def all_at_best(self) -> bool:
+        """Every answered scored question (not "not applicable") is at its best; at least one is."""
+        scores = [r.score for p in self.pillars for r in p.items if r.score is not None]
+        return bool(scores) and all(s == 100 for s in scores)
+
     def _rest(self, pillar_id: str) -> tuple[Suggestion, ...]:
         return tuple(s for s in self.suggestions if s.pillar_id == pillar_id and s not in self.priorities)
 

@@ -194,7 +194,7 @@ def weakest(cohort: Cohort, q: Questionnaire, t, lang, style, width) -> Figure:
             {
                 "rule": rule.id if rule else None,
                 "source": say(q.sources[rule.ref.source], lang) if rule else "",
-                "passage": rule.ref.passage if rule else "",
+                "quote": say(rule.ref.quote, lang) if rule else "",
             }
         )
     fig = Figure(

@@ -31,6 +31,7 @@ _styles_cache: dict[tuple[str, str], Styles] = {}
 
 PDF_LANG = {"zh": "zh-CN", "en": "en", "bilingual": "zh-CN"}
 MIN_FILL = 0.3  # no page but the last is less full than this
+BREAK_FILL = MIN_FILL + 0.1  # a section starts a new page only below this much of the last (spacing included)
 LABEL_VALUE = Text("%(label)s：%(value)s", "%(label)s: %(value)s")
 SERIES_STYLES = {"this_year": "solid", "last_year": "light", "peers": "outline"}
 
@@ -137,7 +138,7 @@ class DiagnosticDocument:
         story: list = []
         for section in self.template.sections:
             if story:
-                story.append(BreakIfFilled(MIN_FILL, last_page=1 if section == "pillars" else None))
+                story.append(BreakIfFilled(BREAK_FILL, last_page=1 if section == "pillars" else None))
             story += getattr(self, section)()
         return story
 

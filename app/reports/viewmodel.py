@@ -254,7 +254,9 @@ def report_labels(subject: Subject, previous_year: int | None) -> dict[str, Text
             "trigger": _('Trigger: %(item)s answered "%(answer)s"'),
             "quote": _('Source: %(title)s: "%(quote)s"'),
             "flags": _("Consistency flags"),
-            "flags_intro": _("Some answers contradict each other. Check them before relying on the scores."),
+            "flags_intro": _(
+                "Some answers contradict each other or a rating. Check them before relying on the scores."
+            ),
             "no_flags": _("No inconsistencies were found between the answers."),
             "level_meaning": _("What this level means for this pillar"),
             "items": _("Answers and item scores"),

@@ -1,0 +1,136 @@
+""" "Not applicable" and two-count answers, through every way in: the page, its autosave, the API
+and import-answers; and shown as such on the review and result pages."""
+
+import csv
+
+from app.assessment.questionnaire import get_questionnaire
+from tests.conftest import THIS_YEAR, VERSION, answers_at, login
+from tests.test_api import Api, make_token
+from tests.test_cli import invoke
+from tests.test_selfcheck import start, stored
+
+Q = get_questionnaire(VERSION)
+COUNTS = next(i for i in Q.items.values() if i.counts is not None and i.allows_na)  # L09
+YESNO_NA = next(i for i in Q.items.values() if i.type == "yesno" and i.allows_na)  # L08
+SCALE_NA = next(i for i in Q.items.values() if i.type == "scale" and i.allows_na)  # L04
+
+
+def page_of(selfcheck_id, item):
+    return f"/selfcheck/{selfcheck_id}/{item.pillar_id}"
+
+
+def test_the_page_offers_two_counts_and_not_applicable(app, client, world):
+    login(client, "b1")
+    selfcheck_id, _ = start(client)
+    page = client.get(page_of(selfcheck_id, COUNTS), headers={"Accept-Language": "zh"}).get_data(as_text=True)
+    assert page.count(f'type="number" name="{COUNTS.id}"') == 2
+    assert f'type="checkbox" name="{COUNTS.id}" value="n/a"' in page
+    assert f'type="radio" name="{YESNO_NA.id}" value="n/a"' in page
+    assert f'type="radio" name="{SCALE_NA.id}" value="n/a"' in page
+    assert COUNTS.counts[0].zh in page
+    assert "不适用" in page
+
+
+def test_the_page_saves_two_counts_and_not_applicable(app, client, world):
+    login(client, "b1")
+    selfcheck_id, _ = start(client)
+    url = page_of(selfcheck_id, COUNTS)
+    response = client.post(url, data={COUNTS.id: ["3", "5"], YESNO_NA.id: "n/a", "go": "stay"})
+    assert response.status_code == 302
+    assert stored(app, selfcheck_id)[COUNTS.id] == "[3, 5]"
+    assert stored(app, selfcheck_id)[YESNO_NA.id] == '"n/a"'
+    page = client.get(url).get_data(as_text=True)
+    assert f'name="{COUNTS.id}" value="3"' in page
+    assert f'name="{COUNTS.id}" value="5"' in page
+    assert f'name="{YESNO_NA.id}" value="n/a" checked' in page
+    # the box wins over numbers left in the fields
+    client.post(url, data={COUNTS.id: ["3", "5", "n/a"], "go": "stay"})
+    assert stored(app, selfcheck_id)[COUNTS.id] == '"n/a"'
+    assert f'name="{COUNTS.id}" value="n/a" checked' in client.get(url).get_data(as_text=True)
+
+
+def test_a_bad_pair_of_counts_is_refused_with_a_message_and_changes_nothing(app, client, world):
+    login(client, "b1")
+    selfcheck_id, _ = start(client)
+    url = page_of(selfcheck_id, COUNTS)
+    client.post(url, data={COUNTS.id: ["3", "5"], "go": "stay"})
+    response = client.post(url, data={COUNTS.id: ["6", "5"], "go": "stay"}, headers={"Accept-Language": "zh"})
+    assert response.status_code == 422
+    assert "前一个不大于后一个" in response.get_data(as_text=True)
+    assert stored(app, selfcheck_id)[COUNTS.id] == "[3, 5]"
+    autosave = client.post(f"/selfcheck/{selfcheck_id}/autosave", json={"answers": {SCALE_NA.id: "n/a", "L01": "n/a"}})
+    assert autosave.status_code == 422
+    assert autosave.json["saved"] == [SCALE_NA.id]
+    assert autosave.json["errors"]["L01"] == "本题没有“不适用”选项。"
+
+
+def test_autosave_takes_what_the_page_script_sends(app, client, world):
+    login(client, "b1")
+    selfcheck_id, _ = start(client)
+    response = client.post(
+        f"/selfcheck/{selfcheck_id}/autosave", json={"answers": {COUNTS.id: "27/30", YESNO_NA.id: "n/a"}, "seq": 5}
+    )
+    assert response.status_code == 200, response.json
+    assert stored(app, selfcheck_id) == {COUNTS.id: "[27, 30]", YESNO_NA.id: '"n/a"'}
+
+
+def test_the_api_takes_and_gives_two_counts_and_not_applicable(app, client, world):
+    api = Api(client, make_token(app, "b1"))
+    selfcheck_id = api.post("/selfchecks", json={"year": THIS_YEAR}).json["id"]
+    saved = api.patch(
+        f"/selfchecks/{selfcheck_id}/answers", json={"answers": {COUNTS.id: [27, 30], SCALE_NA.id: "n/a"}}
+    )
+    assert saved.status_code == 200, saved.json
+    assert api.get(f"/selfchecks/{selfcheck_id}").json["answers"] == {COUNTS.id: [27, 30], SCALE_NA.id: "n/a"}
+    result = api.get(f"/selfchecks/{selfcheck_id}/result").json
+    rows = {r["id"]: r for p in result["pillars"] for r in p["items"]}
+    assert rows[SCALE_NA.id] == {
+        "id": SCALE_NA.id,
+        "value": "n/a",
+        "score": None,
+        "answered": True,
+        "not_applicable": True,
+    }
+    assert rows[COUNTS.id]["score"] == COUNTS.score([27, 30])
+    definition = api.get(f"/cycles/{THIS_YEAR}/questionnaire").json
+    item = next(i for p in definition["pillars"] for i in p["items"] if i["id"] == COUNTS.id)
+    assert item["not_applicable"] is True
+    assert item["counts"]["part"] == {"zh": COUNTS.counts[0].zh, "en": COUNTS.counts[0].en}
+
+
+def test_import_answers_takes_two_counts_and_not_applicable(app, runner, world, tmp_path):
+    answers = answers_at(3)
+    answers.update({COUNTS.id: "4/5", YESNO_NA.id: "不适用"})
+    path = tmp_path / "answers.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(
+            [("branch", "year", "item", "value"), *(("B1", THIS_YEAR, *a) for a in answers.items())]
+        )
+    result = invoke(runner, "import-answers", path, "--submit")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        from app.models import SelfCheck
+
+        selfcheck_id = SelfCheck.query.one().id
+    assert stored(app, selfcheck_id)[COUNTS.id] == "[4, 5]"
+    assert stored(app, selfcheck_id)[YESNO_NA.id] == '"n/a"'
+    path.write_text(f"branch,year,item,value\nB2,{THIS_YEAR},{COUNTS.id},9/5\n", encoding="utf-8")
+    refused = invoke(runner, "import-answers", path)
+    assert refused.exit_code != 0
+    assert "expected two whole numbers as part/whole" in refused.output
+
+
+def test_review_and_result_show_not_applicable_as_such(app, client, world):
+    login(client, "b1")
+    selfcheck_id, _ = start(client)
+    answers = answers_at(4) | {YESNO_NA.id: "n/a", COUNTS.id: "4/5"}
+    client.post(f"/selfcheck/{selfcheck_id}/autosave", json={"answers": answers})
+    review = client.get(f"/selfcheck/{selfcheck_id}/review", headers={"Accept-Language": "zh"}).get_data(as_text=True)
+    assert "不适用" in review
+    assert f"{COUNTS.counts[0].zh} 4，{COUNTS.counts[1].zh} 5（80%）" in review
+    client.post(f"/selfcheck/{selfcheck_id}/submit")
+    result = client.get(f"/results/{selfcheck_id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    row = result[result.index(f"<td>{YESNO_NA.id} ") :]
+    row = row[: row.index("</tr>")]
+    assert "Not applicable" in row
+    assert row.endswith("<td>—</td>")  # no score, not zero
