@@ -11,7 +11,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.assessment.questionnaire import available_versions
 
@@ -19,7 +19,7 @@ from .api.cli import create_token
 from .comparison.cli import export_results
 from .extensions import db
 from .jobs.cli import worker
-from .models import ORG_KINDS, ROLES, Cycle, Organisation, User
+from .models import ORG_KINDS, ROLES, Cycle, Organisation, SelfCheck, User
 from .selfcheck import importer, service
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,20 +133,31 @@ def create_user(username, org_code, role, name, password, assign):
 @click.command("open-cycle")
 @with_appcontext
 @click.argument("year", type=int)
-@click.option("--version", "version", help="Questionnaire version (default: the newest).")
+@click.option("--version", "version", help="Questionnaire version (default: the newest; a cycle keeps its own).")
 @click.option("--opens", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: 1 January).")
 @click.option("--closes", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: 31 December).")
 def open_cycle(year, version, opens, closes):
-    """Open the self-check cycle of YEAR (or change the window of an existing one)."""
+    """Open the self-check cycle of YEAR (or change the window of an existing one).
+
+    A cycle with self-checks keeps its questionnaire version: their answers are typed for it.
+    """
     versions = available_versions()
-    version = version or versions[-1]
+    cycle = db.session.scalar(select(Cycle).where(Cycle.year == year))
+    version = version or (cycle.questionnaire_version if cycle else versions[-1])
     if version not in versions:
         raise click.ClickException(f"No questionnaire version {version}; there are: {', '.join(versions)}.")
+    if cycle is not None and version != cycle.questionnaire_version:
+        started = db.session.scalar(select(func.count()).where(SelfCheck.cycle_id == cycle.id))
+        if started:
+            raise click.ClickException(
+                f"Cycle {year} has {started} self-check(s) answered with questionnaire "
+                f"{cycle.questionnaire_version}; its version cannot change."
+            )
     opens_on = opens.date() if opens else date(year, 1, 1)
     closes_on = closes.date() if closes else date(year, 12, 31)
     if closes_on < opens_on:
         raise click.ClickException("The cycle must close after it opens.")
-    cycle = db.session.scalar(select(Cycle).where(Cycle.year == year)) or Cycle(year=year)
+    cycle = cycle or Cycle(year=year)
     cycle.questionnaire_version, cycle.opens_on, cycle.closes_on = version, opens_on, closes_on
     db.session.add(cycle)
     db.session.commit()

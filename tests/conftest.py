@@ -202,6 +202,6 @@ def submitted_selfcheck(app, org_code: str, year: int, level: int = 3) -> int:
         org = db.session.scalar(db.select(Organisation).where(Organisation.code == org_code))
         cycle = db.session.scalar(db.select(Cycle).where(Cycle.year == year))
         selfcheck = service.start_selfcheck(org, cycle)
-        service.save_answers(selfcheck, answers_at(level), None, enforce_window=False)
+        service.save_answers(selfcheck, answers_at(level, cycle.questionnaire_version), None, enforce_window=False)
         service.submit(selfcheck, None, enforce_window=False)
         return selfcheck.id

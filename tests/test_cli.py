@@ -5,6 +5,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from app.assessment.questionnaire import available_versions
 from app.extensions import db
 from app.models import Answer, Cycle, Organisation, SelfCheck, User
 from tests.conftest import THIS_YEAR, answers_at, submitted_selfcheck
@@ -85,6 +86,24 @@ def test_open_cycle(app, runner, world):
         assert cycle.opens_on.month == 3
         assert cycle.closes_on.month == 12
     assert invoke(runner, "open-cycle", 2030, "--version", "1999-1").exit_code != 0
+
+
+def test_a_cycle_with_self_checks_keeps_its_questionnaire_version(app, runner, world):
+    old, new = available_versions()[0], available_versions()[-1]
+    with app.app_context():
+        cycle = db.session.scalar(select(Cycle).where(Cycle.year == THIS_YEAR - 1))
+        cycle.questionnaire_version = old
+        db.session.commit()
+    submitted_selfcheck(app, "B1", THIS_YEAR - 1, level=2)
+    # changing its window keeps its version (not the newest)
+    moved = invoke(runner, "open-cycle", THIS_YEAR - 1, "--closes", f"{THIS_YEAR - 1}-11-30")
+    assert moved.exit_code == 0, moved.output
+    assert f"questionnaire {old}" in moved.output
+    refused = invoke(runner, "open-cycle", THIS_YEAR - 1, "--version", new)
+    assert refused.exit_code != 0
+    assert "cannot change" in refused.output
+    with app.app_context():
+        assert db.session.scalar(select(Cycle.questionnaire_version).where(Cycle.year == THIS_YEAR - 1)) == old
 
 
 def test_seed_demo_then_refuse_to_seed_twice(app, runner):

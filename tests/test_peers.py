@@ -95,7 +95,7 @@ def test_subtracting_two_downloads_around_a_submission_learns_nothing(app, clien
             vm = reports.viewmodel_for(db.session.get(SelfCheck, ids["B1"]))
         return (
             api["peer_position"],
-            'class="peers"' in page,
+            'class="peers' in page,
             vm.peer_count,
             [p.peer_average for p in vm.pillars],
             [s.key for s in vm.chart.series],
@@ -145,7 +145,7 @@ def test_result_page_and_api_show_the_same_position_naming_no_one(app, client, g
     submitted_selfcheck(app, "X1", LAST, 5)  # another committee: not a peer
     login(client, "b1")
     html = client.get(f"/results/{ids['B1']}").get_data(as_text=True)
-    section = html[html.index('class="peers"') :]
+    section = html[html.index('class="peers') :]
     section = section[: section.index("</table>")]
     assert "33.3" in section  # one of the three other branches below B1
     for other in ("B2", "B3", "B4", "X1"):

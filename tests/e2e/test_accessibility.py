@@ -73,7 +73,7 @@ def test_axe_on_the_login_and_branch_pages(axe_context, axe_source):
     login(page, "b02")
     audit(page, axe_source, found, seen)
     page.get_by_role("link", name="See the result").click()
-    expect(page.get_by_role("heading", name="Improvement suggestions")).to_be_visible()
+    expect(page.get_by_role("heading", name="Top priorities")).to_be_visible()
     audit(page, axe_source, found, seen)
     report(found, seen)
 

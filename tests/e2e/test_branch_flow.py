@@ -103,8 +103,9 @@ def test_branch_fills_in_closes_the_tab_comes_back_submits_and_downloads_the_rep
     overall = page.locator(".summary .big strong")
     expect(overall).to_have_text(re.compile(r"^\d+(\.\d)?$"))
     assert 0 < float(overall.inner_text()) <= 100
-    expect(page.locator(".summary tbody tr")).to_have_count(len(PILLARS))
-    expect(page.get_by_role("heading", name="Improvement suggestions")).to_be_visible()
+    expect(page.locator(".summary table.pillar-scores tbody tr")).to_have_count(len(PILLARS))
+    expect(page.get_by_role("heading", name="Top priorities")).to_be_visible()
+    expect(page.locator(".priorities .lead").first).to_contain_text("Led by:")
     evidence = page.locator(".evidence")
     expect(evidence.first).to_contain_text("E2E 证据")
 
@@ -124,3 +125,30 @@ def test_branch_fills_in_closes_the_tab_comes_back_submits_and_downloads_the_rep
     # Home now says submitted, in the language chosen earlier.
     page.goto("/")
     expect(page.locator(".status.submitted")).to_be_visible()
+
+
+def test_not_applicable_and_two_counts_autosave_and_come_back(context):
+    """The page's script sends the box and the two number fields as one answer ("n/a", "3/5")."""
+    page = context.new_page()
+    login(page, "b07")  # a draft this year
+    page.locator("main a.button.primary").click()  # "Continue"
+    sc = selfcheck_id(page)
+    page.goto(f"/selfcheck/{sc}/leadership")
+    counts = page.locator('input[type=number][name="L09"]')
+    box = page.locator('input[type=checkbox][name="L09"]')
+
+    box.check()
+    page.locator('input[type=radio][name="L08"][value="n/a"]').check()
+    expect_saved(page)
+    page.reload()
+    expect(box).to_be_checked()
+    expect(page.locator('input[type=radio][name="L08"][value="n/a"]')).to_be_checked()
+
+    box.uncheck()
+    counts.nth(0).fill("3")
+    counts.nth(1).fill("5")
+    expect_saved(page)
+    page.reload()
+    expect(box).not_to_be_checked()
+    expect(counts.nth(0)).to_have_value("3")
+    expect(counts.nth(1)).to_have_value("5")
