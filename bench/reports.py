@@ -5,7 +5,7 @@ directory and, in one warm process, renders the bilingual report of every demo b
 (its latest self-check) several rounds through `service.report_for`, the same call the
 download view makes: loading, scoring, view-model and PDF. It prints the median and p95
 milliseconds per report and the bytes per report. Then it renders the same view-models as
-HTML (bench/report.html, with the same radar chart as SVG) through WeasyPrint, a
+HTML (bench/report.html, with the same bar chart as SVG) through WeasyPrint, a
 development dependency only, and prints its median and the ratio.
 
 Targets (2 cores): median ≤ 60 ms, ≤ 300 KB per report, at least 20× faster than WeasyPrint.
@@ -46,20 +46,22 @@ def latest_selfchecks():
 
 
 def weasy_html(vm, template) -> str:
-    """The report as HTML with the same content as the PDF, radar chart as SVG."""
+    """The report as HTML with the same content as the PDF, the bar chart as SVG."""
     from reportlab.graphics import renderSVG
 
-    from app.reports.charts import ChartSeries, radar_chart
+    from app.reports.charts import ChartSeries, bar_chart
+    from app.reports.document import SERIES_STYLES
     from app.reports.fonts import report_font
     from app.reports.template import load_template
 
     t = load_template("default")
-    styles = {"this_year": (False, True), "last_year": (True, False), "peers": (True, False)}
-    drawing = radar_chart(
-        [[a.zh, a.en] for a in vm.radar.axes],
-        [ChartSeries(s.label.en, s.values, t.series_colours[s.key], *styles[s.key]) for s in vm.radar.series],
+    drawing = bar_chart(
+        [[a.zh, a.en] for a in vm.chart.categories],
+        [
+            ChartSeries([s.label.zh, s.label.en], s.values, t.series_colours[s.key], SERIES_STYLES[s.key])
+            for s in vm.chart.series
+        ],
         width=t.frame_width,
-        height=t.chart_height,
         font=report_font(),
         font_size=t.sizes["small"],
     )

@@ -260,21 +260,6 @@ def test_numbers_no_float_holds_are_refused_with_the_questions_own_message(app, 
     assert stored(app, selfcheck_id) == {}
 
 
-def test_the_result_places_a_branch_among_its_peers_without_naming_them(app, client, world):
-    ids = {code: submitted_selfcheck(app, code, THIS_YEAR, level) for code, level in (("B1", 4), ("B2", 2), ("B3", 3))}
-    submitted_selfcheck(app, "X1", THIS_YEAR, 5)  # another committee: not a peer
-    position = Api(client, make_token(app, "leader")).get(f"/selfchecks/{ids['B1']}/result").json["peer_position"]
-    assert position["overall"] == {
-        "score": pytest.approx(position["overall"]["score"]),
-        "percentile": pytest.approx(83.3),
-        "quartile": 4,
-        "peers": 3,
-    }
-    questionnaire = get_questionnaire(VERSION)
-    assert set(position["pillars"]) == {p.id for p in questionnaire.pillars}
-    assert "B2" not in str(position)
-
-
 def test_starting_and_saving_need_an_open_cycle(app, world, api_as):
     api = api_as("b1")
     assert_error(api.post("/selfchecks", json={"year": THIS_YEAR - 1}), 409, "cycle_closed")

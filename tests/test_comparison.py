@@ -1,4 +1,4 @@
-"""The comparison page, its exports and the peer position, on a small known cohort."""
+"""The comparison page and its exports, on a small known cohort. (The peer rule: test_peers.py.)"""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from pypdf import PdfReader
 from app.assessment.questionnaire import get_questionnaire
 from app.assessment.scoring import score_selfcheck
 from app.comparison import queries
-from app.comparison.peers import peer_position
 from app.extensions import db
 from app.models import Cycle, Organisation, SelfCheck, User
 from app.selfcheck import service
@@ -280,35 +279,6 @@ def test_cli_export_results(app, runner, cohort, tmp_path):
     assert len(out_csv.read_text(encoding="utf-8-sig").splitlines()) == 2 + 4
     result = runner.invoke(args=["export-results", "--year", "1999", "--format", "csv", "--output", str(out_csv)])
     assert result.exit_code != 0
-
-
-# ---------------------------------------------------------------- peers
-
-
-def test_peer_position_on_a_known_cohort(app, cohort):
-    with app.app_context():
-        positions = {
-            code: peer_position(db.session.get(SelfCheck, cohort[code, THIS_YEAR])) for code in ("B1", "B2", "B3")
-        }
-        # overall this year under C1: B3 (level 1) < B1 (level 3) < B2 (level 5)
-        assert positions["B3"]["overall"].percentile == pytest.approx(100 * 0.5 / 3, abs=0.1)
-        assert positions["B1"]["overall"].percentile == pytest.approx(50.0)
-        assert positions["B2"]["overall"].percentile == pytest.approx(100 * 2.5 / 3, abs=0.1)
-        assert [positions[c]["overall"].quartile for c in ("B3", "B1", "B2")] == [1, 3, 4]
-        assert all(p.peers == 3 for pos in positions.values() for p in pos.values())
-        assert set(positions["B1"]) == {p.id for p in Q.pillars} | {"overall"}
-        # X1 is alone under C2 last year: too few peers to rank without revealing another score
-        assert peer_position(db.session.get(SelfCheck, cohort["X1", LAST])) == {}
-
-
-def test_result_page_shows_peer_position_without_names(client, cohort):
-    login(client, "b1")
-    html = client.get(f"/results/{cohort['B1', THIS_YEAR]}").get_data(as_text=True)
-    section = html[html.index('class="peers') :]
-    section = section[: section.index("</table>")]
-    assert "50.0" in section
-    for other in ("B2", "B3", "X1"):
-        assert other not in section
 
 
 def test_the_csv_export_neutralises_formulas_in_names(app, client, world):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from app.assessment.questionnaire import get_questionnaire
+from app.assessment.questionnaire import Text, get_questionnaire
 from app.assessment.scoring import score_selfcheck
 from app.reports.viewmodel import Peers, Subject, build_viewmodel, format_change, format_score
 from tests.conftest import VERSION, answers_at
@@ -90,7 +90,7 @@ def test_answers_are_shown_in_each_language(app_context):
     assert rows["L01"].answer.en == "3 / 5"
     assert rows["L02"].answer.zh == "3 次"
     assert rows["L02"].answer.en == "3 talks"
-    assert rows["L06"].answer == vm.labels["no"]
+    assert rows["L06"].answer == Text("否", "No")
     assert rows["C02"].answer.zh == "实到人次 171，应到人次 200（85.5%）"
     assert rows["C02"].answer.en == "Attended 171, Expected 200 (85.5%)"
     assert (rows["L08"].answer.zh, rows["L08"].answer.en) == ("不适用", "Not applicable")
@@ -115,46 +115,78 @@ def test_suggestions_per_pillar_and_priorities(app_context):
     assert [s.id for s in vm.priorities] == [s.rule.id for s in result.priorities]
     assert len(vm.priorities) == 3
     for section in vm.pillars:
-        expected = [s.rule.id for s in result.suggestions if s.pillar_id == section.id]
-        assert [s.id for s in section.suggestions] == expected
-    flagged = {s.id for p in vm.pillars for s in p.suggestions if s.priority}
-    assert flagged == {s.id for s in vm.priorities}
-    s = vm.priorities[0]
-    rule = result.priorities[0].rule
-    assert s.text == rule.text
-    assert s.passage == rule.ref.passage
-    assert s.source == Q.sources[rule.ref.source]
-    assert s.gain == f"+{result.priorities[0].gain:.1f}"
+        assert [s.id for s in section.suggestions] == [s.rule.id for s in result.other_suggestions(section.id)]
+        assert [s.id for s in section.further] == [s.rule.id for s in result.further_suggestions(section.id)]
+        assert len(section.suggestions) <= 3
+    shown = [s.id for s in vm.priorities] + [s.id for p in vm.pillars for s in (*p.suggestions, *p.further)]
+    assert sorted(shown) == sorted(s.rule.id for s in result.suggestions)  # each once
+    s, first = vm.priorities[0], result.priorities[0]
+    assert s.text == first.rule.text
+    item = Q.items[first.item_id]
+    lead = Q.leads[first.lead]
+    # Who leads it, by when, its gain and the answer that triggered it: one sentence per language.
+    assert s.meta.zh == (
+        f"牵头：{lead.zh}；时限：{first.timeframe.zh}；预计总分提升{first.gain:.1f}分；依据：{item.id}答“否”"
+        if item.type == "yesno"
+        else s.meta.zh
+    )
+    for lang in ("zh", "en"):
+        assert lead(lang) in s.meta(lang)
+        assert first.timeframe(lang) in s.meta(lang)
+        assert f"{first.gain:.1f}" in s.meta(lang)
+        assert item.id in s.meta(lang)
+    # The source as readers see it: the corrected quotation in Chinese, its translation in English.
+    assert first.rule.ref.quote.zh in s.source.zh
+    assert first.rule.ref.quote.en in s.source.en
+    assert Q.sources[first.rule.ref.source].en in s.source.en
+    assert first.rule.ref.quote.zh not in s.source.en
 
 
 def test_no_suggestions_at_the_top(app_context):
     vm = build(result_at(5))
     assert vm.priorities == ()
-    assert all(p.suggestions == () for p in vm.pillars)
+    assert all(p.suggestions == () and p.further == () for p in vm.pillars)
 
 
-def test_change_since_last_year_and_radar_series(app_context):
+def test_change_since_last_year_and_chart_series(app_context):
     now, before = result_at(4), result_at(2)
-    averages = {"leadership": 61.25, "collective_study": 50.0, "topical_lectures": 40.0, "institutional_rules": 70.0}
-    peers = Peers(averages, 3)
+    averages = {
+        "leadership": 61.25,
+        "collective_study": 50.0,
+        "topical_lectures": 40.0,
+        "institutional_rules": 70.0,
+        "overall": 55.0,
+    }
+    peers = Peers(averages, 3, {"overall": (66.7, 3), "leadership": (33.3, 2)})
     vm = build(now, previous=before, previous_year=2025, peers=peers)
     assert vm.change == format_change(now.score - before.score)
     assert vm.change.startswith("+")
     assert vm.previous_score == format_score(before.score)
     assert vm.pillars[0].previous_score == format_score(before.pillars[0].score)
     assert vm.pillars[0].peer_average == "61.2"
-    assert [s.key for s in vm.radar.series] == ["this_year", "last_year", "peers"]
-    assert vm.radar.series[0].values == tuple(p.score for p in now.pillars)
-    assert vm.radar.series[1].values == tuple(p.score for p in before.pillars)
-    assert vm.radar.series[2].values == (61.25, 50.0, 40.0, 70.0)
-    assert [a.zh for a in vm.radar.axes] == ["领导示范", "集中学习", "专题讲课", "制度建设"]
-    assert "3" in vm.labels["peer_note"].en
-    assert "城关镇党委" in vm.labels["peer_note"].en
+    assert [s.key for s in vm.chart.series] == ["this_year", "last_year", "peers"]
+    assert vm.chart.series[0].values == tuple(p.score for p in now.pillars)
+    assert vm.chart.series[1].values == tuple(p.score for p in before.pillars)
+    assert vm.chart.series[2].values == (61.25, 50.0, 40.0, 70.0)
+    assert [a.zh for a in vm.chart.categories] == ["领导示范", "集中学习", "专题讲课", "制度建设"]
+    assert vm.peer_note.en.startswith("Peers: the 3 other branches under 城关镇党委")
+    assert vm.peer_note.zh == "同级：城关镇党委所属、本年度已提交自查的其他3个党支部，不含本支部。"
+    assert vm.peer_average == "55.0"
+    assert vm.peer_position == Text("67（四分位：3/4）", "67 (quartile 3 of 4)")
+    assert vm.pillars[0].peer_position.en == "33 (quartile 2 of 4)"
+    assert vm.pillars[1].peer_position == Text("—", "—")
 
 
 def test_without_history_or_peers(app_context):
     vm = build(result_at(3))
-    assert [s.key for s in vm.radar.series] == ["this_year"]
+    assert [s.key for s in vm.chart.series] == ["this_year"]
+    assert vm.peer_note.en == "Fewer than three other branches have submitted: no peer figure is shown."
+    open_cycle = build(result_at(3), today=date(2026, 5, 4))
+    assert open_cycle.peer_note == vm.peer_note  # SUBJECT names no closing date
+    closing = Subject(**{**SUBJECT.__dict__, "cycle_closes": date(2026, 12, 31)})
+    note = build_viewmodel(result_at(3), closing, today=date(2026, 5, 4)).peer_note
+    assert note == Text("同级比较数据在本年度自查截止（2026年12月31日）后显示。", note.en)
+    assert note.en == "Peer figures appear once the self-check cycle has closed (December 31, 2026)."
     assert vm.change is None
     assert vm.previous_score is None
     assert all(p.change is None and p.previous_score is None and p.peer_average == "—" for p in vm.pillars)
@@ -170,7 +202,8 @@ def test_a_draft_with_missing_answers(app_context):
     assert vm.subject.draft
     assert vm.submitted_on is None
     rows = {row.id: row for p in vm.pillars for row in p.items}
-    assert rows["C01"].answer == vm.labels["not_answered"]
+    assert rows["C01"].answer == vm.labels["not_answered"] == Text("未作答", "Not answered")
+    assert vm.chart.series[0].values[1] is None  # an unanswered pillar has no value, never 0
     assert rows["C01"].score == "—"
     assert vm.pillars[1].score == "—"
     assert vm.pillars[1].level is None

@@ -78,6 +78,9 @@ def contradictions(q, answers) -> list[str]:
 CLAIMS = {
     "No improvement suggestion applies to these answers.": lambda c, p: not firing_rules(c.q, c.answers, p),
     "No improvement suggestion applies to this pillar.": lambda c, p: not firing_rules(c.q, c.answers, p),
+    "No further suggestion for this pillar.": lambda c, p: (
+        firing_rules(c.q, c.answers, p) <= {s.rule.id for s in c.result.priorities}
+    ),
     "Every answered question is at its best level.": lambda c, p: (
         bool(item_scores(c.q, c.answers, p)) and all(s == 100 for s in item_scores(c.q, c.answers, p).values())
     ),
@@ -97,6 +100,8 @@ CLAIMS = {
 # Sentences about the page or the method, not about the answers; and the answer "No".
 NOT_CLAIMS = {
     "No",
+    # about the peer group, which app.comparison.peers decides (tests/test_peers.py)
+    "Fewer than three other branches have submitted: no peer figure is shown.",
     "Compared with the %(count)s branches of your Party committee that submitted in %(year)s. No other branch is "
     "named.",
     "Each answer is scored from 0 to 100: a five-point scale gives 0, 25, 50, 75 or 100; yes gives 100 and no 0; a "
@@ -162,8 +167,8 @@ def viewmodel_sentences(app, case):
         for key, findings in (("no_strengths", section.strengths), ("no_gaps", section.gaps)):
             if not findings:
                 shown.append((section.id, key))
-        if not section.suggestions:
-            shown.append((section.id, "no_priorities"))
+        if not section.suggestions and not any(s.pillar_id == section.id for s in vm.priorities):
+            shown.append((section.id, "no_suggestions"))
     return [(scope, vm.labels[key].en) for scope, key in shown]
 
 

@@ -292,10 +292,13 @@ SCHEMAS = {
             "score": {"type": "number"},
             "percentile": {
                 "type": "number",
-                "description": "0–100: the share of peers scoring lower, ties counting half (the branch included).",
+                "description": "0–100: the share of the other branches scoring lower, ties counting half.",
             },
             "quartile": {"type": "integer", "minimum": 1, "maximum": 4, "description": "4 = the top quarter."},
-            "peers": {"type": "integer", "description": "Branches compared, the branch included."},
+            "peers": {
+                "type": "integer",
+                "description": "Other branches compared (at least three; only once the cycle has closed).",
+            },
         }
     ),
     "PeerPosition": obj(

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 
 from app.assessment.questionnaire import Questionnaire, SuggestionRule, Text, get_questionnaire
 
-from ..reports.charts import ChartSeries, radar_chart
 from . import charts
-from .charts import BoxValues, Style
+from .charts import BoxValues, RadarSeries, Style, radar_chart
 from .labels import fill, lines, say
 from .queries import LEVEL_2_MIN, OVERALL, Cohort, PickedUnit
 
@@ -216,9 +215,9 @@ def radar(cohort: Cohort, picks: list[PickedUnit], t, lang, style, width) -> Fig
         return None
     q = questionnaire_of(cohort)
     average = [cohort.mean(sel.focus, p.id) for p in q.pillars]
-    series = [ChartSeries(f"{say(t['cohort_average'], lang)} {sel.focus.year}", average, charts.colour(1), filled=True)]
+    series = [RadarSeries(f"{say(t['cohort_average'], lang)} {sel.focus.year}", average, charts.colour(1), filled=True)]
     series += [
-        ChartSeries(f"{u.name} ({u.code})", [u.scores.get(p.id) for p in q.pillars], charts.colour(i), dashed=True)
+        RadarSeries(f"{u.name} ({u.code})", [u.scores.get(p.id) for p in q.pillars], charts.colour(i), dashed=True)
         for i, u in enumerate(picks, 2)
     ]
     drawing = radar_chart(

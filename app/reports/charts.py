@@ -1,135 +1,133 @@
 """Charts as reportlab.graphics Drawings.
 
 A Drawing is a platypus flowable, and the same object renders to SVG with
-`reportlab.graphics.renderSVG.drawToString(drawing)` or to PDF with `renderPDF`, so the
-web page can later show the very chart the PDF prints. Nothing here knows the view-model:
-charts take plain sequences of strings and numbers.
+`reportlab.graphics.renderSVG.drawToString(drawing)` or to PDF with `renderPDF`. Nothing
+here knows the view-model: charts take plain sequences of strings and numbers.
+
+The pillar chart is drawn by hand rather than with ReportLab's HorizontalBarChart: each
+bar carries its value, a missing value is written out instead of drawn at 0, and the
+three series differ in lightness and outline as well as hue, so a black-and-white print
+keeps them apart; the chart classes needed as much code to do the same.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, PolyLine, Rect, String
-from reportlab.lib.colors import Color, HexColor
+from reportlab.graphics.shapes import Drawing, Line, Rect, String
+from reportlab.lib.colors import Color, HexColor, white
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-RINGS = (20, 40, 60, 80, 100)
+TICKS = (0, 20, 40, 60, 80, 100)
 TEXT = HexColor("#333333")
 GRID = HexColor("#cccccc")
 
 
 @dataclass(frozen=True)
 class ChartSeries:
-    label: str
-    values: Sequence[float | None]  # 0–100 per axis; None is drawn at 0
+    label: Sequence[str]  # its lines (one per language)
+    values: Sequence[float | None]  # 0–100 per category; None: no value, written out, never drawn
     colour: Color
-    dashed: bool = False
-    filled: bool = False
+    style: str = "solid"  # solid (dark fill), light (pale fill, dark edge) or outline (white fill)
 
 
-def radar_chart(
-    axes: Sequence[Sequence[str]],
+def _fill(series: ChartSeries) -> tuple[Color, Color]:
+    c = series.colour
+    if series.style == "solid":
+        return c, c
+    if series.style == "light":
+        return Color(1 - 0.35 * (1 - c.red), 1 - 0.35 * (1 - c.green), 1 - 0.35 * (1 - c.blue)), c
+    return white, c
+
+
+def bar_chart(
+    categories: Sequence[Sequence[str]],
     series: Sequence[ChartSeries],
     *,
     width: float,
-    height: float,
     font: str,
-    font_size: float = 8,
+    font_size: float = 9,
+    missing: str = "—",
     text_colour: Color = TEXT,
     grid_colour: Color = GRID,
 ) -> Drawing:
-    """A radar (spider) chart: one spoke per axis, scores 0–100, with a legend below.
-
-    Each axis label is a list of lines (one per language). The plot is a circle of
-    `height` less the legend; labels stand outside it, so `width` should leave room
-    for them left and right.
-    """
-    n = len(axes)
-    legend_height = font_size * 2.2
+    """Horizontal bars, 0–100: one group per category (its label lines on the left), one bar
+    per series with its value at the end, the legend on top and the scale below."""
+    bar = font_size * 1.25
+    gap = font_size * 1.1
     line = font_size * 1.2
-    label_lines = max(len(a) for a in axes)
-    radius = (height - legend_height - 2 * (label_lines * line + 4)) / 2
-    cx, cy = width / 2, legend_height + (height - legend_height) / 2
+    label_width = min(width * 0.3, max(stringWidth(t, font, font_size) for c in categories for t in c) + 8)
+    value_room = stringWidth("100.0", font, font_size) + 6
+    plot_x, plot_width = label_width, width - label_width - value_room
+    group = max(len(series) * bar, max(len(c) for c in categories) * line)
+    legend_lines = max(len(s.label) for s in series)
+    legend_height, scale_height = line * (legend_lines + 0.8), line * 1.6
+    height = legend_height + len(categories) * (group + gap) + scale_height
     drawing = Drawing(width, height)
     # The renderers' default font is Helvetica, which has no CJK glyphs: start from ours.
     drawing.initialFontName, drawing.initialFontSize = font, font_size
 
-    def point(i: int, value: float) -> tuple[float, float]:
-        angle = math.pi / 2 - 2 * math.pi * i / n
-        r = radius * max(0.0, min(100.0, value)) / 100
-        return cx + r * math.cos(angle), cy + r * math.sin(angle)
-
-    for ring in RINGS:
-        corners = [c for i in range(n) for c in point(i, ring)]
-        drawing.add(Polygon(corners, fillColor=None, strokeColor=grid_colour, strokeWidth=0.5))
-        x, y = point(0, ring)
+    top = height - legend_height
+    bottom = scale_height
+    for tick in TICKS:
+        x = plot_x + plot_width * tick / 100
+        drawing.add(Line(x, bottom, x, top, strokeColor=grid_colour, strokeWidth=0.5))
         drawing.add(
             String(
-                x + 3, y - font_size * 0.35, str(ring), fontName=font, fontSize=font_size * 0.75, fillColor=text_colour
+                x,
+                bottom - line,
+                str(tick),
+                fontName=font,
+                fontSize=font_size,
+                fillColor=text_colour,
+                textAnchor="middle",
             )
         )
-    for i in range(n):
-        x, y = point(i, 100)
-        drawing.add(Line(cx, cy, x, y, strokeColor=grid_colour, strokeWidth=0.5))
 
-    for s in series:
-        points = [c for i, v in enumerate(s.values) for c in point(i, v or 0.0)]
-        fill = Color(s.colour.red, s.colour.green, s.colour.blue, alpha=0.14) if s.filled else None
-        dash = [3, 2] if s.dashed else None
-        drawing.add(Polygon(points, fillColor=fill, strokeColor=s.colour, strokeWidth=1.4, strokeDashArray=dash))
-        for i, v in enumerate(s.values):
-            x, y = point(i, v or 0.0)
-            drawing.add(Circle(x, y, 1.8, fillColor=s.colour, strokeColor=None))
-
-    for i, lines in enumerate(axes):
-        angle = math.pi / 2 - 2 * math.pi * i / n
-        cos, sin = math.cos(angle), math.sin(angle)
-        x, y = point(i, 100)
-        anchor = "start" if cos > 0.3 else "end" if cos < -0.3 else "middle"
-        x += 6 * cos
-        block = len(lines) * line
-        if sin > 0.3:
-            top = y + 4 + block
-        elif sin < -0.3:
-            top = y - 4
-        else:
-            top = y + block / 2
+    for i, lines in enumerate(categories):
+        group_top = top - i * (group + gap) - gap / 2
         for k, text in enumerate(lines):
-            size = font_size if k == 0 else font_size * 0.9
             drawing.add(
                 String(
-                    x,
-                    top - (k + 1) * line + (line - size) / 2,
+                    0,
+                    group_top - (k + 1) * line + (line - font_size) / 2 + 1,
                     text,
                     fontName=font,
-                    fontSize=size,
+                    fontSize=font_size,
                     fillColor=text_colour,
-                    textAnchor=anchor,
+                )
+            )
+        for j, s in enumerate(series):
+            y = group_top - (j + 1) * bar
+            value = s.values[i]
+            if value is None:
+                drawing.add(
+                    String(plot_x + 4, y + bar * 0.22, missing, fontName=font, fontSize=font_size, fillColor=s.colour)
+                )
+                continue
+            fill, edge = _fill(s)
+            length = plot_width * max(0.0, min(100.0, value)) / 100
+            drawing.add(Rect(plot_x, y + 1, length, bar - 2, fillColor=fill, strokeColor=edge, strokeWidth=0.8))
+            drawing.add(
+                String(
+                    plot_x + length + 3,
+                    y + bar * 0.22,
+                    f"{value:.1f}",
+                    fontName=font,
+                    fontSize=font_size,
+                    fillColor=text_colour,
                 )
             )
 
-    # Legend: one swatch and label per series, centred in a row below the plot.
-    entries = [(s, stringWidth(s.label, font, font_size)) for s in series]
-    total = sum(w + 26 for _, w in entries)
-    x = (width - total) / 2
-    for s, w in entries:
-        y = font_size * 0.4
-        if s.filled:
-            fill = Color(s.colour.red, s.colour.green, s.colour.blue, alpha=0.14)
-            drawing.add(Rect(x, y - 3, 16, 9, fillColor=fill, strokeColor=None))
-        drawing.add(
-            PolyLine(
-                [x, y + 1.5, x + 16, y + 1.5],
-                strokeColor=s.colour,
-                strokeWidth=1.4,
-                strokeDashArray=[3, 2] if s.dashed else None,
+    x = plot_x
+    for s in series:
+        fill, edge = _fill(s)
+        y = height - line * 1.1
+        drawing.add(Rect(x, y, 16, font_size * 0.9, fillColor=fill, strokeColor=edge, strokeWidth=0.8))
+        for k, text in enumerate(s.label):
+            drawing.add(
+                String(x + 20, y + 1 - k * line, text, fontName=font, fontSize=font_size, fillColor=text_colour)
             )
-        )
-        drawing.add(
-            String(x + 20, y - font_size * 0.1, s.label, fontName=font, fontSize=font_size, fillColor=text_colour)
-        )
-        x += w + 26
+        x += 20 + max(stringWidth(t, font, font_size) for t in s.label) + 14
     return drawing

@@ -11,16 +11,18 @@ from collections.abc import Sequence
 from reportlab.lib.colors import Color
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.lib.textsplit import getCharWidths
+from reportlab.platypus import Flowable, FrameBreak, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.paragraph import _centerDrawParaLine, _leftDrawParaLine
 from reportlab.platypus.paraparser import ParaFrag
 
 from app.assessment.questionnaire import Text
 
+from .linebreak import break_lines
 from .template import ReportTemplate
 
 CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]")
-KINDS = ("title", "subtitle", "h1", "h2", "body", "small", "table", "table_head")
+SPACES = re.compile(r"[ \t\r\n]+")
 
 Content = Text | str
 
@@ -58,6 +60,25 @@ class Para(Paragraph):
             self.blPara, self._wrapWidths, self.width, self.height = known
         return self.width, self.height
 
+    def breakLinesCJK(self, maxWidths):  # noqa: N802, N803 (ReportLab's names)
+        """A plain paragraph's lines broken by the rules of Chinese typesetting (see `linebreak`).
+
+        Markup with several styles, bullets and the pieces of a split paragraph take ReportLab's path.
+        """
+        frags = self.frags
+        if len(frags) != 1 or self.bulletText or getattr(self, "_splitpara", 0) or not hasattr(frags[0], "text"):
+            return super().breakLinesCJK(maxWidths)
+        frag = frags[0]
+        widths = maxWidths if isinstance(maxWidths, list | tuple) else [maxWidths]
+        self.height = 0
+        lines = break_lines(frag.text, getCharWidths(frag.text, frag.fontName, frag.fontSize), widths)
+        return frag.clone(
+            kind=0,
+            lines=[(extra, [line]) for extra, line in lines],
+            ascent=frag.fontSize,
+            descent=-0.2 * frag.fontSize,
+        )
+
     def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 (ReportLab's name)
         """Draw a plain paragraph (one style, left or centred) straight onto the canvas.
 
@@ -66,6 +87,9 @@ class Para(Paragraph):
         and this takes a tenth off its rendering time. The lines are set by ReportLab's own
         line functions, so the text lands exactly where ReportLab puts it. Anything else
         (markup with several styles, bullets, backgrounds, links) takes ReportLab's path.
+
+        A style with `bold_stroke` (headings) is set in a synthetic bold: each glyph filled and
+        stroked with that line width, the embedded face made heavier (it has no bold face).
         """
         lines, style = self.__dict__.get("blPara"), self.style
         draw_line = _LINE_DRAWERS.get(style.alignment)
@@ -85,6 +109,11 @@ class Para(Paragraph):
         canvas.setFillColor(lines.textColor)
         text = canvas.beginText(self._hAlignAdjust(x, _sW) + style.leftIndent, y + self.height - lines.fontSize)
         text.setFont(lines.fontName, lines.fontSize, style.leading)
+        stroke = getattr(style, "bold_stroke", 0)
+        if stroke:
+            canvas.setStrokeColor(lines.textColor)
+            canvas.setLineWidth(stroke)
+            text.setTextRenderMode(2)  # fill, then stroke
         for extra_space, words in lines.lines:
             draw_line(text, 0, extra_space, words)
         canvas.drawText(text)
@@ -101,10 +130,13 @@ def has_cjk(text: str) -> bool:
 class Styles:
     """The template's paragraph styles, in a CJK-wrapping and a Latin-wrapping variant.
 
-    Chinese has no spaces, so ReportLab must be told it may break between any two
-    characters (`wordWrap="CJK"`); English wraps at spaces. The "secondary" variant sets
-    the English under the Chinese in bilingual mode: smaller and muted.
+    Chinese has no spaces, so ReportLab must be told it may break between characters
+    (`wordWrap="CJK"`, by the rules of `linebreak`); English wraps at spaces. The
+    "secondary" variant sets the English under the Chinese in bilingual mode: a little
+    smaller and muted. Titles and headings are set in the synthetic bold (`bold_stroke`).
     """
+
+    BOLD = ("title", "h1", "h2")
 
     def __init__(self, template: ReportTemplate, font: str):
         self.template = template
@@ -124,12 +156,13 @@ class Styles:
         for kind, (size, colour, before, after) in base.items():
             for cjk in (True, False):
                 for secondary in (False, True):
-                    if secondary:  # English under Chinese: smaller, and muted below headings
-                        size_2 = size * (0.6 if kind == "title" else template.secondary)
+                    if secondary:  # English under Chinese: a little smaller (not below 9 pt), muted below headings
+                        size_2 = size * 0.7 if kind == "title" else max(size * template.secondary, min(size, 9))
                         colour_2 = colour if kind in ("title", "h1", "h2") else colours["muted"]
                     self._styles[kind, cjk, secondary] = ParagraphStyle(
                         f"{kind}-{'cjk' if cjk else 'latin'}{'-2' if secondary else ''}",
                         fontName=font,
+                        bold_stroke=(size_2 if secondary else size) * template.bold if kind in self.BOLD else 0,
                         fontSize=size_2 if secondary else size,
                         leading=(size_2 if secondary else size) * template.leading,
                         textColor=colour_2 if secondary else colour,
@@ -161,13 +194,14 @@ class Styles:
 
         Parsing is a good part of the cost of a paragraph, and nearly every paragraph of a
         report is plain text: the parser runs once per style, on a sample, and its
-        fragment is copied with the real text. (Whitespace is collapsed as the parser would.)
+        fragment is copied with the real text. (Whitespace is collapsed as the parser would,
+        but a no-break space stays: it glues an id to its figure.)
         """
         key = (style.fontName, style.fontSize, style.textColor, style.textTransform)
         proto = self._fragments.get(key)
         if proto is None:
             proto = self._fragments.setdefault(key, Paragraph("x", style).frags[0])
-        return proto.clone(text=" ".join(text.split()))
+        return proto.clone(text=" ".join(SPACES.split(text.strip(" \t\r\n"))))
 
 
 class Components:
@@ -220,13 +254,25 @@ class Components:
             return Para(text, base)
         return Para(text, base, frags=[self.styles.fragment(base, text)])
 
-    def heading(self, text: Content, level: int = 1, number: str | None = None) -> list:
-        """A heading on one line: "领导示范 · Leadership example" in bilingual mode."""
+    def heading(self, text: Content, level: int = 1, number: str | None = None, outline: int | None = None) -> list:
+        """A heading in bold: the Chinese, then the English below it in bilingual mode.
+
+        With `outline` (the outline level), the heading is also a bookmark of the PDF.
+        """
         kind = "h1" if level == 1 else "h2"
-        label = self.inline(text)
-        if number:
-            label = f"{number}  {label}"
-        return [CondPageBreak(120 if level == 1 else 60), self._para(label, kind)]
+        parts = self.parts(text)
+        flow: list = []
+        if outline is not None:
+            flow.append(Bookmark(" · ".join(parts) if number is None else f"{number} {' · '.join(parts)}", outline))
+        for i, part in enumerate(parts):
+            flow.append(self._para(f"{number}  {part}" if number and i == 0 else part, kind, secondary=i > 0))
+        return flow
+
+    def titled(self, heading: list, flow: list) -> list:
+        """`flow` under `heading`, which never stands alone at the foot of a page."""
+        if not flow:
+            return heading
+        return [KeepWithNext(heading, flow[0]), *flow[1:]]
 
     def cell(self, text: Content, kind: str = "table", *, align=None) -> list[Paragraph] | Paragraph:
         """A table cell: one paragraph, or the Chinese above the English in muted type."""
@@ -309,20 +355,6 @@ class Components:
             return cell
         return self.cell(cell, align=TA_CENTER if numeric else None)
 
-    def key_values(self, pairs: Sequence[tuple[Content, Content]], label_width: float = 0.3) -> Table:
-        """Label–value rows without a header, as on the cover."""
-        rows = [[self.cell(k, "small"), self.cell(v, "body")] for k, v in pairs]
-        return self.grid(
-            rows,
-            [label_width, 1 - label_width],
-            [
-                ("LINEBELOW", (0, 0), (-1, -1), 0.4, self.colours["rule"]),
-                ("TOPPADDING", (0, 0), (-1, -1), 4),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-            ],
-        )
-
     def box(self, flowables: list, colour: Color, *, background: Color | None = None, width: float = 1.0) -> Table:
         """Flowables in a box with a coloured bar on the left: call-outs, score panels."""
         return self.grid(
@@ -338,16 +370,16 @@ class Components:
             ],
         )
 
-    def numbered(self, entries: Sequence[list], marker_colour: Color | None = None, markers=None) -> Table:
-        """A list: each entry (a list of flowables) beside its marker ("1", "2", … or given)."""
+    def numbered(self, entries: Sequence[list]) -> Table:
+        """A numbered list: each entry (a list of flowables) beside its number."""
         size = self.template.sizes["body"]
-        rows = [[markers[i] if markers else f"{i + 1}", entry] for i, entry in enumerate(entries)]
+        rows = [[f"{i + 1}", entry] for i, entry in enumerate(entries)]
         return self.grid(
             rows,
             [0.06, 0.94],
             [
                 ("FONT", (0, 0), (0, -1), self.styles.font, size, size * self.template.leading),
-                ("TEXTCOLOR", (0, 0), (0, -1), marker_colour or self.colours["primary"]),
+                ("TEXTCOLOR", (0, 0), (0, -1), self.colours["primary"]),
                 ("ALIGN", (0, 0), (0, -1), "CENTER"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 2),
@@ -373,5 +405,87 @@ class Components:
             ],
         )
 
-    def keep(self, flowables: list) -> KeepTogether:
-        return KeepTogether(flowables)
+    def rows(self, entries: Sequence[list]) -> Table:
+        """Entries one below the other, each kept whole: a page may break between them, not inside one."""
+        return self.grid(
+            entries,
+            [1.0],
+            [
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ],
+        )
+
+
+class KeepWithNext(Flowable):
+    """A heading and the flowable that follows it, so that the heading never ends a page.
+
+    Placed whole where it fits; otherwise the heading goes with as much of the following
+    flowable as fits below it (a table's first rows, a paragraph's first lines, as that
+    flowable splits itself), and to the next page when not even a piece of it fits.
+    """
+
+    def __init__(self, heading: list, following: Flowable):
+        super().__init__()
+        self.heading = heading
+        self.following = following
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 (ReportLab's names)
+        return availWidth, 0xFFFFFF  # never drawn itself: the frame always asks it to split
+
+    def split(self, availWidth, availHeight):  # noqa: N803
+        canvas, at_top = self.canv, getattr(getattr(self, "_frame", None), "_atTop", False)
+        heading = 0
+        for f in self.heading:  # as the frame places them: space before each (none at the top), height, space after
+            height = f.wrapOn(canvas, availWidth, availHeight)[1]
+            heading += (0 if at_top else f.getSpaceBefore()) + height + f.getSpaceAfter()
+            at_top = at_top and not height
+        room = availHeight - heading - self.following.getSpaceBefore()
+        if room > 0:
+            if self.following.wrapOn(canvas, availWidth, room)[1] <= room:
+                return [*self.heading, self.following]
+            pieces = self.following.splitOn(canvas, availWidth, room)
+            if pieces:
+                return [*self.heading, *pieces]
+        if at_top:  # nothing more fits on a fresh page either
+            return [*self.heading, self.following]
+        return [FrameBreak(), *self.heading, self.following]
+
+
+class Bookmark(Flowable):
+    """An entry of the PDF's outline (bookmarks), pointing at where it stands."""
+
+    def __init__(self, title: str, level: int = 0):
+        super().__init__()
+        self.title = title
+        self.level = level
+        self.width = self.height = 0
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803
+        return 0, 0
+
+    def draw(self):
+        key = f"outline-{id(self)}"
+        self.canv.bookmarkHorizontal(key, 0, 0)
+        self.canv.addOutlineEntry(self.title, key, self.level)
+
+
+class BreakIfFilled(Flowable):
+    """A page break, unless the page so far is less than `fraction` full (what follows then
+    fills it instead of leaving it nearly empty), or is a later page than `last_page`."""
+
+    def __init__(self, fraction: float, last_page: int | None = None):
+        super().__init__()
+        self.fraction = fraction
+        self.last_page = last_page
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803
+        frame = getattr(self, "_frame", None)
+        late = self.last_page is not None and self.canv.getPageNumber() > self.last_page
+        if frame is not None and not late and availHeight < frame._height * (1 - self.fraction):
+            frame.add_generated_content(FrameBreak)
+        return 0, 0
+
+    def draw(self):
+        pass

@@ -1,8 +1,12 @@
 """The diagnostic report as a PDF: a view-model in, bytes out.
 
-`DiagnosticDocument` builds the story in small named steps, one per section, in the
-order the template lists them; the pages get their running header and footer
-("Page x of y") when the document is saved, once the number of pages is known.
+`DiagnosticDocument` builds the story in small named steps, one per section, in the order
+the template lists them: page 1 is the summary a committee reads in a minute, then one
+section per pillar, then the appendix. Sections follow on without forced page breaks (a
+break after the summary only when page 1 is well filled), and no heading is left alone at
+the foot of a page, so no page but the last stands nearly empty. The pages get their
+running header and footer ("Page x of y"), and a draft its mark on every page, when the
+document is saved, once the number of pages is known.
 """
 
 from __future__ import annotations
@@ -13,19 +17,23 @@ from io import BytesIO
 from reportlab.lib.enums import TA_CENTER
 from reportlab.pdfbase import pdfdoc
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Frame, NextPageTemplate, PageBreak, PageTemplate
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
 from app.assessment.questionnaire import Text
 
-from .charts import ChartSeries, radar_chart
-from .components import Components, Styles
+from .charts import ChartSeries, bar_chart
+from .components import Bookmark, BreakIfFilled, Components, Styles
 from .fonts import report_font
 from .template import ReportTemplate, load_template
-from .viewmodel import MODES, ReportViewModel
+from .viewmodel import MODES, ReportViewModel, SuggestionView, fill
 
 _styles_cache: dict[tuple[str, str], Styles] = {}
 
 PDF_LANG = {"zh": "zh-CN", "en": "en", "bilingual": "zh-CN"}
+MIN_FILL = 0.3  # no page but the last is less full than this
+BREAK_FILL = MIN_FILL + 0.1  # a section starts a new page only below this much of the last (spacing included)
+LABEL_VALUE = Text("%(label)s：%(value)s", "%(label)s: %(value)s")
+SERIES_STYLES = {"this_year": "solid", "last_year": "light", "peers": "outline"}
 
 
 class _QuickFlate(pdfdoc.PDFStreamFilterZCompress):
@@ -63,10 +71,10 @@ class _NumberedCanvas(Canvas):
         super().__init__(*args, **kwargs)
         self._decorate = decorate
         self._held: list[dict] = []
+        self.showOutline()  # viewers open the report with its bookmarks shown
 
     def showPage(self):  # noqa: N802 (ReportLab's name)
         self._held.append(dict(self.__dict__))
-        self._report_cover = False
         self._startPage()
 
     def save(self):
@@ -104,7 +112,7 @@ class DiagnosticDocument:
             title=self.c.inline(vm.title, " / "),
             author=vm.subject.branch,
             subject=self.c.inline(vm.questionnaire_title, " / "),
-            creator=self.c.inline(self.label("report_title"), " / "),
+            creator=self.c.inline(self.label("app_name"), " / "),
             lang=PDF_LANG[self.lang],
             initialFontName=self.c.styles.font,  # so not even an empty text state names a font without CJK glyphs
             initialFontSize=t.sizes["body"],
@@ -120,30 +128,22 @@ class DiagnosticDocument:
             topPadding=0,
             bottomPadding=0,
         )
-        templates = [PageTemplate("body", [frame]), PageTemplate("cover", [frame], onPage=self._mark_cover)]
-        if t.sections[0] == "cover":
-            templates.reverse()  # the first page template is the first page's
-        doc.addPageTemplates(templates)
-        story = self.story()
-        doc.build(story, canvasmaker=lambda *a, **kw: _NumberedCanvas(*a, decorate=self.decorate_page, **kw))
+        doc.addPageTemplates([PageTemplate("body", [frame])])
+        doc.build(self.story(), canvasmaker=lambda *a, **kw: _NumberedCanvas(*a, decorate=self.decorate_page, **kw))
         return buffer.getvalue()
 
     def story(self) -> list:
+        """The sections in order. Each after the first starts a page if the page so far is well
+        filled; the pillars start page 2 only when the summary fits on page 1, else they follow it."""
         story: list = []
         for section in self.template.sections:
             if story:
-                story.append(PageBreak())
+                story.append(BreakIfFilled(BREAK_FILL, last_page=1 if section == "pillars" else None))
             story += getattr(self, section)()
         return story
 
-    @staticmethod
-    def _mark_cover(canvas, _doc):
-        canvas._report_cover = True
-
     def decorate_page(self, canvas: Canvas, total: int) -> None:
-        """The running header and footer; the cover has neither."""
-        if getattr(canvas, "_report_cover", False):
-            return
+        """The running header (not on page 1, which has the title), the footer, and a draft's mark."""
         t, vm, c = self.template, self.vm, self.c
         page = canvas.getPageNumber()
         page_of = self.label("page_of")
@@ -154,7 +154,7 @@ class DiagnosticDocument:
             "title": c.inline(self.label("report_title"), " "),
             "year": str(vm.subject.year),
             "page": c.inline(
-                Text(page_of.zh % {"page": page, "pages": total}, page_of.en % {"page": page, "pages": total})
+                Text(page_of.zh % {"page": page, "pages": total}, page_of.en % {"page": page, "pages": total}), " "
             ),
         }
         width, height = t.page_size
@@ -164,175 +164,191 @@ class DiagnosticDocument:
         canvas.setFont(c.styles.font, size)
         canvas.setFillColor(t.colours["muted"])
         header_y = height - t.margins["top"] + size * 1.6
-        canvas.drawString(left, header_y, t.header["left"].format(**pieces))
-        canvas.drawRightString(right, header_y, t.header["right"].format(**pieces))
-        canvas.setStrokeColor(t.colours["primary"])
-        canvas.setLineWidth(0.6)
-        canvas.line(left, header_y - size * 0.6, right, header_y - size * 0.6)
+        if page > 1:
+            canvas.drawString(left, header_y, t.header["left"].format(**pieces))
+            canvas.drawRightString(right, header_y, t.header["right"].format(**pieces))
+            canvas.setStrokeColor(t.colours["primary"])
+            canvas.setLineWidth(0.6)
+            canvas.line(left, header_y - size * 0.6, right, header_y - size * 0.6)
         footer_y = t.margins["bottom"] - size * 2.2
         canvas.setStrokeColor(t.colours["rule"])
+        canvas.setLineWidth(0.6)
         canvas.line(left, footer_y + size * 1.3, right, footer_y + size * 1.3)
         canvas.drawString(left, footer_y, t.footer["left"].format(**pieces))
         canvas.drawRightString(right, footer_y, t.footer["right"].format(**pieces))
+        if vm.subject.draft:
+            self._draft_mark(canvas, width / 2, header_y + size * 1.4)
         canvas.restoreState()
 
-    # ------------------------------------------------------------ sections
+    def _draft_mark(self, canvas: Canvas, x: float, y: float) -> None:
+        """ "草稿 / Draft" in a box above the running header, in the warning colour and bold."""
+        t = self.template
+        text = self.c.inline(self.label("draft_mark"), " / ")
+        size = t.sizes["h2"]
+        text_width = canvas.stringWidth(text, self.c.styles.font, size)
+        colour = t.colours["warn"]
+        canvas.setStrokeColor(colour)
+        canvas.setFillColor(colour)
+        canvas.setLineWidth(1.2)
+        canvas.roundRect(x - text_width / 2 - 8, y - size * 0.45, text_width + 16, size * 1.6, 3)
+        mark = canvas.beginText(x - text_width / 2, y)
+        mark.setFont(self.c.styles.font, size)
+        mark.setTextRenderMode(2)
+        canvas.setLineWidth(size * t.bold)
+        mark.textOut(text)
+        canvas.drawText(mark)
 
-    def cover(self) -> list:
-        c, vm, s = self.c, self.vm, self.vm.subject
-        colours = self.template.colours
-        flow = [c.spacer(30)]
-        flow += c.para(vm.questionnaire_title, "subtitle", style={"textColor": colours["muted"]})
-        flow.append(c.spacer(4))
-        flow += c.para(self.label("report_title"), "title")
-        flow.append(c.spacer(18))
-        flow += c.para(s.branch, "title", style={"textColor": colours["text"]})
-        flow += c.para(self.label("report_subtitle"), "subtitle")
-        flow.append(c.spacer(14))
-        if s.draft:
-            flow.append(
-                c.box(
-                    c.para(self.label("draft_mark"), "h2", style={"textColor": colours["warn"], "spaceBefore": 0})
-                    + c.para(self.label("draft"), "body"),
-                    colours["warn"],
-                )
-            )
-            flow.append(c.spacer(12))
-        flow.append(
-            c.key_values(
-                [
-                    (self.label("branch"), f"{s.branch} ({s.code})"),
-                    (self.label("parent"), s.parent),
-                    (self.label("committee"), s.committee),
-                    (self.label("year"), str(s.year)),
-                    (self.label("submitted_on"), vm.submitted_on or self.label("not_submitted")),
-                    (self.label("report_date"), vm.report_date),
-                ]
-            )
-        )
-        flow.append(c.spacer(18))
-        flow.append(self._score_panel())
-        return [NextPageTemplate("body"), *flow]
-
-    def _score_panel(self):
-        c, vm = self.c, self.vm
-        colours = self.template.colours
-        level_colour = self.template.level_colours[vm.level.id] if vm.level else colours["muted"]
-        inner = c.para(self.label("overall"), "small")
-        inner += c.para(
-            f'<font size="{self.template.sizes["title"] * 1.4:g}">{vm.score}</font> / 100',
-            "title",
-            markup=True,
-            style={"leading": self.template.sizes["title"] * 1.7, "textColor": level_colour},
-        )
-        if vm.level:
-            inner += c.para(c.inline(vm.level.name), "h2", style={"textColor": level_colour, "spaceBefore": 2})
-            inner += c.para(vm.level.description, "body")
-        if vm.change is not None:
-            inner += c.para(
-                Text(f"{self.label('change').zh}: {vm.change}", f"{self.label('change').en}: {vm.change}"), "small"
-            )
-        return c.box(inner, level_colour)
+    # ------------------------------------------------------------ page 1: the summary
 
     def summary(self) -> list:
-        c, vm = self.c, self.vm
-        t = self.template
-        flow = c.heading(self.label("summary"))
-        if vm.subject.draft and "cover" not in t.sections:
-            flow += c.para(self.label("draft"), "body", style={"textColor": t.colours["warn"]})
-        flow.append(self._radar())
-        if vm.peer_count:
-            flow += c.para(self.label("peer_note"), "small", style={"alignment": TA_CENTER})
-        flow.append(c.spacer(6))
-        flow.append(
-            c.table(
-                [
-                    self.label("pillar"),
-                    self.label("score"),
-                    self.label("level"),
-                    self.label("last_year"),
-                    self.label("change"),
-                    self.label("peers"),
-                    self.label("peer_position"),
-                ],
-                [
-                    [
-                        p.name,
-                        p.score,
-                        p.level.name if p.level else "—",
-                        p.previous_score or "—",
-                        p.change or "—",
-                        p.peer_average,
-                        p.peer_position,
-                    ]
-                    for p in vm.pillars
-                ]
-                + [
-                    [
-                        self.label("overall"),
-                        vm.score,
-                        vm.level.name if vm.level else "—",
-                        vm.previous_score or "—",
-                        vm.change or "—",
-                        "—",
-                        vm.peer_position,
-                    ]
-                ],
-                [0.24, 0.09, 0.14, 0.12, 0.13, 0.12, 0.16],
-                numeric=(1, 2, 3, 4, 5, 6),
-            )
+        c, vm, t = self.c, self.vm, self.template
+        flow: list = [Bookmark(c.inline(self.label("summary")), 0)]
+        flow += c.para(self.label("report_title"), "title")
+        flow += c.para(
+            fill(
+                Text("%(branch)s　%(what)s", "%(branch)s · %(what)s"),
+                branch=vm.subject.branch,
+                what=self.label("report_subtitle"),
+            ),
+            "subtitle",
+            style={"textColor": t.colours["text"], "spaceAfter": 4},
         )
-        flow += c.heading(self.label("priorities"), 2)
-        if vm.priorities:
-            flow.append(c.numbered([self._suggestion(s, in_summary=True) for s in vm.priorities]))
-        else:
-            flow += c.para(self.label("no_priorities"))
-        heading = c.heading(self.label("flags"), 2)
-        if vm.flags:
-            inner = c.para(self.label("flags_intro"), "small")
-            for flag in vm.flags:
-                inner += c.para(flag, "body")
-            flow.append(c.keep([*heading, c.box(inner, t.colours["warn"])]))  # a box cannot split: keep its heading
-        else:
-            flow += heading + c.para(self.label("no_flags"))
+        flow.append(self._facts())
+        if vm.subject.draft:
+            flow += [c.spacer(6), c.box(c.para(self.label("draft"), "body"), t.colours["warn"])]
+        flow += [c.spacer(8), self._score_panel()]
+        if vm.level:
+            flow += c.para(vm.level.description, "body", style={"spaceBefore": 4})
+        flow += c.para(vm.peer_note, "small")
+        flow += self._flags()
+        flow += c.titled(c.heading(self.label("priorities"), 2), self._actions(vm.priorities, "no_priorities"))
+        flow += c.titled(c.heading(self.label("chart"), 2), [self._chart(), c.spacer(4), self._pillar_table()])
         return flow
 
-    def _radar(self):
-        c, vm, t = self.c, self.vm, self.template
-        styles = {"this_year": (False, True), "last_year": (True, False), "peers": (True, False)}
-        series = [
-            ChartSeries(c.inline(s.label, " "), s.values, t.series_colours[s.key], *styles[s.key])
-            for s in vm.radar.series
+    def _facts(self):
+        c, vm, s = self.c, self.vm, self.vm.subject
+        submitted = vm.submitted_on or self.label("not_submitted")
+        pairs = [
+            (self.label("branch"), f"{s.branch}（{s.code}）" if self.lang != "en" else f"{s.branch} ({s.code})"),
+            (self.label("submitted_on"), submitted),
+            (self.label("parent"), s.parent),
+            (self.label("report_date"), vm.report_date),
+            (self.label("committee"), s.committee),
+            ("", ""),
         ]
-        return radar_chart(
-            [c.parts(axis) for axis in vm.radar.axes],
+        rows = [
+            [c.cell(k1, "small"), c.cell(v1), c.cell(k2, "small"), c.cell(v2)]
+            for (k1, v1), (k2, v2) in zip(pairs[::2], pairs[1::2], strict=True)
+        ]
+        return c.grid(
+            rows,
+            [0.16, 0.34, 0.16, 0.34],
+            [
+                ("LINEBELOW", (0, 0), (-1, -1), 0.4, self.template.colours["rule"]),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ],
+        )
+
+    def _score_panel(self):
+        """Overall score and level, change since last year, position among the peers: one row."""
+        c, vm, t = self.c, self.vm, self.template
+        level_colour = t.level_colours[vm.level.id] if vm.level else t.colours["muted"]
+        big = {"alignment": TA_CENTER, "spaceBefore": 0, "bold_stroke": 0}  # figures: bold is for headings
+
+        def figure(value: str, colour) -> list:
+            return c.para(value, "title", style={**big, "textColor": colour, "spaceAfter": 2})
+
+        def caption(text) -> list:
+            return c.para(text, "small", style={"alignment": TA_CENTER})
+
+        overall = caption(self.label("overall")) + figure(vm.score, level_colour)
+        if vm.level:
+            overall += c.para(vm.level.name, "h2", style={**big, "textColor": level_colour})
+        change = caption(self.label("change")) + figure(vm.change or "—", t.colours["text"])
+        change += caption(
+            fill(LABEL_VALUE, label=self.label("last_year"), value=vm.previous_score)
+            if vm.previous_score
+            else self.label("no_previous")
+        )
+        position = caption(self.label("peer_position")) + c.para(
+            vm.peer_position, "h2", style={**big, "textColor": t.colours["text"]}
+        )
+        if vm.peer_count:
+            position += caption(fill(LABEL_VALUE, label=self.label("peers"), value=vm.peer_average))
+        return c.grid(
+            [[overall, change, position]],
+            [0.34, 0.33, 0.33],
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), t.colours["shade"]),
+                ("LINEABOVE", (0, 0), (-1, 0), 2, level_colour),
+                ("LINEAFTER", (0, 0), (1, 0), 0.4, t.colours["rule"]),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ],
+        )
+
+    def _flags(self) -> list:
+        c, vm, t = self.c, self.vm, self.template
+        heading = c.heading(self.label("flags"), 2)
+        if not vm.flags:
+            return c.titled(heading, c.para(self.label("no_flags")))
+        inner = c.para(self.label("flags_intro"), "small")
+        for flag in vm.flags:
+            inner += c.para(flag, "body")
+        return c.titled(heading, [c.box(inner, t.colours["warn"])])
+
+    def _actions(self, actions: tuple[SuggestionView, ...], empty: str, *, sources: bool = False) -> list:
+        """A numbered list of suggestions: each with who leads it, when, its gain and its trigger."""
+        c = self.c
+        if not actions:
+            return c.para(self.label(empty))
+        entries = []
+        for s in actions:
+            entry = c.para(s.text, "body", style={"spaceAfter": 1})
+            entry += c.para(s.meta, "small", style={"textColor": self.template.colours["primary"]})
+            if sources:
+                entry += c.para(s.source, "small")
+            entries.append(entry)
+        return [c.numbered(entries)]
+
+    def _chart(self):
+        c, vm, t = self.c, self.vm, self.template
+        series = [
+            ChartSeries(c.parts(s.label), s.values, t.series_colours[s.key], SERIES_STYLES[s.key])
+            for s in vm.chart.series
+        ]
+        return bar_chart(
+            [c.parts(name) for name in vm.chart.categories],
             series,
             width=t.frame_width,
-            height=t.chart_height,
             font=c.styles.font,
             font_size=t.sizes["small"],
+            missing=c.inline(self.label("not_answered"), " / "),
             text_colour=t.colours["text"],
             grid_colour=t.colours["rule"],
         )
 
-    def _suggestion(self, s, *, in_summary: bool = False) -> list:
-        """A suggestion; in its pillar's section with the passage of the source it comes from."""
-        c = self.c
-        flow = c.para(s.text, "body", style={"spaceAfter": 1})
-        gain = f"{c.inline(self.label('gain'))} {s.gain}"
-        if in_summary:
-            return flow + c.para(f"{c.inline(s.pillar)} · {gain}", "small")
-        meta = f"{c.inline(self.label('priority'))} · {gain}" if s.priority else gain
-        # The passage is quoted as the source has it, in Chinese; so is the source's title, but in English mode.
-        title = s.source.en if self.lang == "en" else s.source.zh
-        source = f"{c.inline(self.label('source'))}: {title} “{s.passage}”"
-        return flow + c.para(f"{meta} — {source}", "small")
+    def _pillar_table(self):
+        c, vm = self.c, self.vm
+        return c.table(
+            [self.label("pillar"), self.label("score"), self.label("level"), self.label("change")]
+            + ([self.label("peer_position")] if vm.peer_count else []),
+            [
+                [p.name, p.score, p.level.name if p.level else "—", p.change or "—"]
+                + ([p.peer_position] if vm.peer_count else [])
+                for p in vm.pillars
+            ],
+            [0.3, 0.14, 0.16, 0.16, 0.24] if vm.peer_count else [0.4, 0.2, 0.2, 0.2],
+            numeric=(1, 2, 3, 4),
+        )
+
+    # ------------------------------------------------------------ one section per pillar
 
     def pillars(self) -> list:
         flow: list = []
-        for i, pillar in enumerate(self.vm.pillars):
-            if i and self.template.page_per_pillar:
-                flow.append(PageBreak())
+        for pillar in self.vm.pillars:
             flow += self.pillar_section(pillar)
         return flow
 
@@ -340,111 +356,108 @@ class DiagnosticDocument:
         c, t = self.c, self.template
         labels = self.label
         level_colour = t.level_colours[p.level.id] if p.level else t.colours["muted"]
-        flow = c.heading(p.name, 1, number=str(p.number))
-        flow += c.para(p.description, "small")
-        change = p.change if p.change is not None else "—"
+        peers = bool(self.vm.peer_count)
         strip = c.table(
-            [
-                labels("score"),
-                labels("level"),
-                labels("last_year"),
-                labels("change"),
-                labels("peers"),
-                labels("peer_position"),
-            ],
+            [labels("score"), labels("level"), labels("last_year"), labels("change")]
+            + ([labels("peers"), labels("peer_position")] if peers else []),
             [
                 [
-                    c._para(p.score, "h2", style={"textColor": level_colour, "alignment": TA_CENTER, "spaceBefore": 0}),
+                    c._para(p.score, "h2", style={"textColor": level_colour, "alignment": TA_CENTER, "bold_stroke": 0}),
                     c.cell(p.level.name if p.level else "—", align=TA_CENTER),
                     p.previous_score or "—",
-                    change,
-                    p.peer_average,
-                    p.peer_position,
+                    p.change or "—",
                 ]
+                + ([p.peer_average, c.cell(p.peer_position, align=TA_CENTER)] if peers else [])
             ],
-            [0.15, 0.17, 0.15, 0.17, 0.16, 0.2],
+            [0.13, 0.14, 0.16, 0.17, 0.16, 0.24] if peers else [0.25, 0.25, 0.25, 0.25],
             numeric=(0, 1, 2, 3, 4, 5),
             zebra=False,
         )
-        flow += [c.spacer(4), strip, c.spacer(6)]
-        if p.level:
-            flow.append(
-                c.box(
-                    c.para(f"{c.inline(labels('level_meaning'))}: {c.inline(p.level.name)}", "small")
-                    + c.para(p.level.description, "body"),
-                    level_colour,
-                )
-            )
+        intro = c.para(p.description, "small")
+        # The heading, its description and its scores move together: no page begins with a heading-less strip.
+        flow = c.titled(c.heading(p.name, 1, number=str(p.number), outline=0) + intro, [strip, c.spacer(6)])
+        if p.level_text is not None:
+            flow.append(c.box(c.para(labels("level_meaning"), "small") + c.para(p.level_text, "body"), level_colour))
         if p.previous_score is None:
             flow += c.para(labels("no_previous"), "small", style={"spaceBefore": 4})
 
-        flow += c.heading(labels("items"), 2)
-        flow.append(
-            c.table(
-                ["", labels("question"), labels("answer"), labels("weight"), labels("score")],
-                [[r.id, r.question, r.answer, r.weight, r.score] for r in p.items],
-                [0.07, 0.55, 0.18, 0.09, 0.11],
-                numeric=(3, 4),
-            )
+        flow += c.titled(
+            c.heading(labels("items"), 2),
+            [
+                c.table(
+                    ["", labels("question"), labels("answer"), labels("weight"), labels("score")],
+                    [[r.id, r.question, r.answer, r.weight, r.score] for r in p.items],
+                    [0.07, 0.53, 0.2, 0.09, 0.11],
+                    numeric=(3, 4),
+                )
+            ],
         )
-
         for key, findings, colour, empty in (
             ("strengths", p.strengths, t.colours["good"], "no_strengths"),
             ("gaps", p.gaps, t.colours["warn"], "no_gaps"),
         ):
-            flow += c.heading(labels(key), 2)
-            if findings:
-                flow.append(c.findings([(f.item_id, f.text, f.score) for f in findings], colour))
-            else:
-                flow += c.para(labels(empty), "small")
+            body = (
+                [c.findings([(f.item_id, f.text, f.score) for f in findings], colour)]
+                if findings
+                else c.para(labels(empty), "small")
+            )
+            flow += c.titled(c.heading(labels(key), 2), body)
 
-        flow += c.heading(labels("suggestions"), 2)
-        if p.suggestions:
-            flow.append(c.numbered([self._suggestion(s) for s in p.suggestions]))
-        else:
-            flow += c.para(labels("no_priorities"), "small")
+        priorities = [s for s in self.vm.priorities if s.pillar_id == p.id]
+        suggestions = self._actions((*priorities, *p.suggestions), "no_suggestions", sources=True)
+        if p.further:
+            suggestions += c.para(fill(labels("more_in_appendix"), count=str(len(p.further))), "small")
+        flow += c.titled(c.heading(labels("suggestions"), 2), suggestions)
         return flow
+
+    # ------------------------------------------------------------ the appendix
 
     def appendix(self) -> list:
         c, vm = self.c, self.vm
         labels = self.label
-        flow = c.heading(labels("appendix"))
-        for key in ("method_items", "method_means", "method_gain"):
-            flow += c.para(labels(key))
-        flow += c.heading(labels("weights"), 2)
-        flow.append(
-            c.table(
-                [labels("pillar"), labels("weight"), labels("item_weights")],
-                [[p.name, p.weight, ", ".join(f"{r.id} ×{r.weight}" for r in p.items)] for p in vm.pillars],
-                [0.3, 0.15, 0.55],
-                numeric=(1,),
-            )
-        )
-        flow += c.heading(labels("levels"), 2)
-        flow.append(
-            c.table(
-                [labels("level"), labels("range"), labels("description")],
-                [[lv.name, lv.range, lv.description] for lv in vm.levels],
-                [0.16, 0.12, 0.72],
-                numeric=(1,),
-            )
-        )
-        flow += c.heading(labels("evidence"), 2)
-        if not vm.evidence:
-            flow += c.para(labels("no_evidence"))
-        for e in vm.evidence:
-            entry = c.para(e.question, "small", style={"spaceAfter": 1})
-            entry += c.para(e.answer if e.answer is not None else labels("not_answered"), "body")
-            flow.append(
-                c.keep(
-                    [
-                        *c.para(
-                            f"{e.item_id} · {c.inline(e.pillar)}",
-                            "small",
-                            style={"textColor": self.template.colours["primary"]},
-                        ),
-                        *entry,
-                    ]
+        further = [p for p in vm.pillars if p.further]
+        sep = ", " if self.lang == "en" else "，"
+        flow = c.heading(labels("appendix"), 1, outline=0)
+        if further:
+            flow += c.heading(labels("further_suggestions"), 2, outline=1)
+            for p in further:
+                flow += c.titled(
+                    c.para(p.name, "body", style={"textColor": self.template.colours["primary"]}),
+                    self._actions(p.further, "no_suggestions", sources=True),
                 )
-            )
+        flow += c.titled(
+            c.heading(labels("method"), 2, outline=1),
+            [f for key in ("method_items", "method_means", "method_gain") for f in c.para(labels(key))],
+        )
+        flow += c.titled(
+            c.heading(labels("weights"), 2),
+            [
+                c.table(
+                    [labels("pillar"), labels("weight"), labels("item_weights")],
+                    [[p.name, p.weight, sep.join(f"{r.id}\u00a0×{r.weight}" for r in p.items)] for p in vm.pillars],
+                    [0.26, 0.14, 0.6],
+                    numeric=(1,),
+                )
+            ],
+        )
+        flow += c.titled(
+            c.heading(labels("levels"), 2),
+            [
+                c.table(
+                    [labels("level"), labels("range"), labels("description")],
+                    [[lv.name, lv.range, lv.description] for lv in vm.levels],
+                    [0.16, 0.14, 0.7],
+                    numeric=(1,),
+                )
+            ],
+        )
+        evidence = []
+        for e in vm.evidence:
+            pillar = e.pillar.en if self.lang == "en" else e.pillar.zh
+            entry = c.para(f"{e.item_id}\u00a0{pillar}", "small", style={"spaceAfter": 0})
+            entry += c.para(e.question, "small", style={"spaceAfter": 1})
+            entry += c.para(e.answer if e.answer is not None else labels("not_answered"), "body")
+            evidence.append([entry])
+        body = [c.rows(evidence)] if evidence else c.para(labels("no_evidence"))
+        flow += c.titled(c.heading(labels("evidence"), 2, outline=1), body)
         return flow

@@ -11,7 +11,7 @@ from flask_babel import force_locale, pgettext
 from sqlalchemy import select
 
 from ..access import subtree_filter
-from ..comparison.peers import peer_position, pillar_averages
+from ..comparison import peers
 from ..extensions import db
 from ..models import SUBMITTED, Cycle, Organisation, SelfCheck, User
 from ..selfcheck.service import previous_selfcheck, result_of
@@ -19,11 +19,11 @@ from .document import render_diagnostic_pdf
 from .viewmodel import Peers, ReportViewModel, Subject, build_viewmodel
 
 
-def peer_averages(selfcheck: SelfCheck) -> Peers:
-    """Pillar averages of the submitted branches of the same cycle under the same committee, and
-    the branch's own position among them (no other branch named), in SQL."""
-    averages, count = pillar_averages(selfcheck)
-    positions = {measure: (p.percentile, p.quartile) for measure, p in peer_position(selfcheck).items()}
+def peer_figures(selfcheck: SelfCheck) -> Peers:
+    """The peers' mean scores and the branch's position among them, as the peer rule allows
+    (`app.comparison.peers`: other branches only, at least three, once the cycle has closed)."""
+    averages, count = peers.peer_averages(selfcheck)
+    positions = {measure: (p.percentile, p.quartile) for measure, p in peers.peer_position(selfcheck).items()}
     return Peers(averages, count, positions)
 
 
@@ -39,6 +39,7 @@ def subject_of(selfcheck: SelfCheck) -> Subject:
         year=selfcheck.cycle.year,
         draft=not selfcheck.submitted,
         submitted_at=selfcheck.submitted_at,
+        cycle_closes=selfcheck.cycle.closes_on,
     )
 
 
@@ -50,7 +51,7 @@ def viewmodel_for(selfcheck: SelfCheck) -> ReportViewModel:
         subject_of(selfcheck),
         previous=result_of(previous_sc) if previous_sc else None,
         previous_year=previous_sc.cycle.year if previous_sc else None,
-        peers=peer_averages(selfcheck),
+        peers=peer_figures(selfcheck),
     )
 
 

@@ -18,7 +18,7 @@ from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.units import mm
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "report_templates"
-SECTIONS = ("cover", "summary", "pillars", "appendix")
+SECTIONS = ("summary", "pillars", "appendix")
 PAGE_SIZES = {"A4": pagesizes.A4, "A5": pagesizes.A5, "letter": pagesizes.letter, "legal": pagesizes.legal}
 FONT_SIZES = ("title", "subtitle", "h1", "h2", "body", "small", "table")
 COLOURS = ("primary", "text", "muted", "rule", "shade", "table_header", "good", "warn")
@@ -41,13 +41,12 @@ class ReportTemplate:
     sizes: dict[str, float]
     leading: float
     secondary: float
+    bold: float  # stroke width of the synthetic bold of headings, as a fraction of the font size
     colours: dict[str, Color]
     level_colours: dict[str, Color]
     series_colours: dict[str, Color]
     bilingual: str
     sections: tuple[str, ...]
-    page_per_pillar: bool
-    chart_height: float  # points
     header: dict[str, str]
     footer: dict[str, str]
 
@@ -136,7 +135,7 @@ class _Loader:
         if size[0] - margins["left"] - margins["right"] < 80 * mm:
             self.fail("page.margins", "leave less than 80 mm for the text")
 
-        fonts = self.mapping(data.get("fonts"), "fonts", (*FONT_SIZES, "leading", "secondary"))
+        fonts = self.mapping(data.get("fonts"), "fonts", (*FONT_SIZES, "leading", "secondary", "bold"))
         sizes = {k: self.number(fonts[k], f"fonts.{k}", 5, 48) for k in FONT_SIZES}
         colours = self.mapping(data.get("colours"), "colours", (*COLOURS, "levels", "series"))
 
@@ -150,9 +149,6 @@ class _Loader:
             self.fail("sections", "a section is listed twice")
         if data.get("bilingual") not in BILINGUAL_LAYOUTS:
             self.fail("bilingual", f"expected one of {', '.join(BILINGUAL_LAYOUTS)}")
-        if not isinstance(data.get("page_per_pillar"), bool):
-            self.fail("page_per_pillar", "expected true or false")
-        chart = self.mapping(data.get("chart"), "chart", ("height",))
         return ReportTemplate(
             name=data["name"],
             page_size=size,
@@ -160,13 +156,12 @@ class _Loader:
             sizes=sizes,
             leading=self.number(fonts["leading"], "fonts.leading", 1, 2.5),
             secondary=self.number(fonts["secondary"], "fonts.secondary", 0.6, 1.2),
+            bold=self.number(fonts["bold"], "fonts.bold", 0, 0.1),
             colours={k: self.colour(colours[k], f"colours.{k}") for k in COLOURS},
             level_colours=self.colours(colours["levels"], "colours.levels", LEVEL_IDS),
             series_colours=self.colours(colours["series"], "colours.series", SERIES),
             bilingual=data["bilingual"],
             sections=tuple(sections),
-            page_per_pillar=data["page_per_pillar"],
-            chart_height=self.number(chart["height"], "chart.height", 40, 160) * mm,
             header=self.slots(data.get("header", {}), "header"),
             footer=self.slots(data.get("footer", {}), "footer"),
         )

@@ -1,9 +1,13 @@
 """The diagnostic report as plain data: every string final, in both languages.
 
-Built from a scoring `Result` (and last year's, and the peer group's averages) before any
-rendering, so its content is unit-tested on its own. Fixed labels come from the message
-catalogs through Flask-Babel, evaluated once per language under `force_locale`; texts of
-the questionnaire come from its data file. Nothing here knows about ReportLab.
+Built from a scoring `Result` (and last year's, and the peer figures the peer rule allows)
+before any rendering, so its content is unit-tested on its own. Fixed labels come from the
+message catalogs through Flask-Babel, evaluated once per language under `force_locale`;
+texts of the questionnaire come from its data file, answers from `app.answers`. Nothing
+here knows about ReportLab.
+
+Every sentence is one `Text` (Chinese, English), so the bilingual report can set each block
+in Chinese and then in English, and a reader of either language reads it alone.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from datetime import UTC, date, datetime
 
 from flask_babel import force_locale, format_date, get_translations
 
-from app.answers import answer_text
+from app.answers import answer_text as answer_in
 from app.assessment.questionnaire import Item, Level, Questionnaire, Text
 from app.assessment.scoring import ItemResult, Result, change_since
 from app.assessment.suggestions import Suggestion
@@ -24,6 +28,7 @@ MODES = ("zh", "en", "bilingual")
 STRENGTH_MIN = 75.0  # an item scoring at least this is a strength
 GAP_BELOW = 50.0  # an item scoring below this is a gap
 MAX_FINDINGS = 5
+NBSP = "\u00a0"  # glues an item id to its figure: "L09 ×1" never breaks
 
 
 @dataclass(frozen=True)
@@ -37,15 +42,17 @@ class Subject:
     year: int
     draft: bool = False
     submitted_at: datetime | None = None
+    cycle_closes: date | None = None
 
 
 @dataclass(frozen=True)
 class Peers:
-    """Pillar averages of the peer group (submitted branches of the cycle under the same committee)."""
+    """The peer figures the peer rule allows (`app.comparison.peers`): the other branches'
+    mean per measure (pillar ids and "overall"), how many they are, and the branch's
+    percentile rank and quartile among them. Empty when no figure may be shown."""
 
     averages: dict[str, float] = field(default_factory=dict)
     count: int = 0
-    # the branch's own percentile rank and quartile among them, per pillar and "overall"
     positions: dict[str, tuple[float, int]] = field(default_factory=dict)
 
 
@@ -78,12 +85,11 @@ class Finding:
 @dataclass(frozen=True)
 class SuggestionView:
     id: str
+    pillar_id: str
     pillar: Text
     text: Text
-    source: Text
-    passage: str  # verbatim from the source text (Chinese)
-    gain: str
-    priority: bool
+    meta: Text  # who leads it, by when, what it is worth, and the answer that triggered it
+    source: Text  # the source's title and the corrected quotation, in each language
 
 
 @dataclass(frozen=True)
@@ -94,28 +100,30 @@ class PillarSection:
     description: Text
     score: str
     level: LevelView | None
+    level_text: Text | None  # what the level means for this pillar
     previous_score: str | None
     change: str | None
     peer_average: str
-    peer_position: str
+    peer_position: Text
     weight: str
     items: tuple[ItemRow, ...]
     strengths: tuple[Finding, ...]
     gaps: tuple[Finding, ...]
-    suggestions: tuple[SuggestionView, ...]
+    suggestions: tuple[SuggestionView, ...]  # at most three beyond the priorities
+    further: tuple[SuggestionView, ...]  # the rest: in the appendix
 
 
 @dataclass(frozen=True)
-class RadarSeries:
+class ChartSeriesView:
     key: str  # this_year, last_year or peers: the template colours it
     label: Text
-    values: tuple[float | None, ...]
+    values: tuple[float | None, ...]  # None: not answered, never drawn as 0
 
 
 @dataclass(frozen=True)
-class Radar:
-    axes: tuple[Text, ...]
-    series: tuple[RadarSeries, ...]
+class Chart:
+    categories: tuple[Text, ...]
+    series: tuple[ChartSeriesView, ...]
 
 
 @dataclass(frozen=True)
@@ -139,8 +147,10 @@ class ReportViewModel:
     previous_score: str | None
     change: str | None
     peer_count: int
-    peer_position: str
-    radar: Radar
+    peer_average: str
+    peer_position: Text
+    peer_note: Text  # which peers, or why there is no peer figure
+    chart: Chart
     priorities: tuple[SuggestionView, ...]
     flags: tuple[Text, ...]
     pillars: tuple[PillarSection, ...]
@@ -170,11 +180,20 @@ def format_change(value: float | None) -> str | None:
     return f"{value:+.1f}" if round(value, 1) != 0 else "±0.0"
 
 
+def fill(template: Text, **values: Text | str) -> Text:
+    """A bilingual label with %(name)s placeholders, filled in each language with that language's values."""
+
+    def one(lang: str) -> str:
+        return getattr(template, lang) % {k: v(lang) if isinstance(v, Text) else v for k, v in values.items()}
+
+    return Text(one("zh"), one("en"))
+
+
 def in_both_languages(collect: Callable[[Callable[..., str]], dict[str, str]]) -> dict[str, Text]:
     """Run `collect(gettext)` under each language's locale; its strings as bilingual Texts.
 
     `gettext` works as Flask-Babel's but on a catalog looked up once per language, not once
-    per string (a report has some sixty labels, in two languages).
+    per string (a report has some eighty labels, in two languages).
     """
     results = {}
     for lang in LANGUAGES:
@@ -189,51 +208,57 @@ def in_both_languages(collect: Callable[[Callable[..., str]], dict[str, str]]) -
     return {key: Text(results["zh"][key], results["en"][key]) for key in results["zh"]}
 
 
-def report_labels(subject: Subject, peer_count: int, previous_year: int | None) -> dict[str, Text]:
-    """Every fixed label of the report, from the message catalogs."""
+def report_labels(subject: Subject, previous_year: int | None) -> dict[str, Text]:
+    """Every fixed label of the report, from the message catalogs. Labels with %(…)s are
+    filled by `fill` with bilingual values."""
+    last_year = previous_year or subject.year - 1
 
     def collect(_) -> dict[str, str]:
         return {
+            "app_name": _("Branch self-check"),
             "report_title": _("Diagnostic report"),
             "report_subtitle": _("Annual self-check of %(year)s", year=subject.year),
+            "separator": _("; "),
             "branch": _("Party branch"),
             "parent": _("Parent organisation"),
             "committee": _("Party committee"),
-            "year": _("Year"),
             "report_date": _("Date of report"),
             "submitted_on": _("Submitted on"),
             "not_submitted": _("Not submitted"),
             "draft": _("Draft: the self-check is not submitted and its scores are provisional."),
-            "draft_mark": _("DRAFT · PROVISIONAL"),
+            "draft_mark": _("Draft"),
             "overall": _("Overall score"),
             "level": _("Level"),
-            "level_meaning": _("What this level means"),
             "summary": _("Summary"),
-            "pillar_scores": _("Scores per pillar"),
             "pillar": _("Pillar"),
             "score": _("Score"),
             "weight": _("Weight"),
-            "share": _("Share"),
             "change": _("Change since last year"),
-            "last_year_score": _("Last year (%(year)s)", year=previous_year or subject.year - 1),
             "no_previous": _("No earlier self-check to compare with."),
             "this_year": _("This year (%(year)s)", year=subject.year),
-            "last_year": _("Last year (%(year)s)", year=previous_year or subject.year - 1),
+            "last_year": _("Last year (%(year)s)", year=last_year),
             "peers": _("Peer average"),
-            "peer_position": _("Percentile among peers (quartile)"),
+            "peer_position": _("Percentile among peers"),
+            "position_value": _("%(percentile)s (quartile %(quartile)s of 4)"),
             "peer_note": _(
-                "Peer average: the mean of the %(count)s branches under %(committee)s that submitted this year.",
-                count=peer_count,
-                committee=subject.committee,
+                "Peers: the %(count)s other branches under %(committee)s that submitted this year; "
+                "this branch is not among them."
             ),
-            "radar": _("The four pillars at a glance"),
-            "priorities": _("Top priorities"),
+            "peers_after_close": _("Peer figures appear once the self-check cycle has closed (%(date)s)."),
+            "peers_too_few": _("Fewer than three other branches have submitted: no peer figure is shown."),
+            "chart": _("The four pillars: this year, last year and the peers"),
+            "not_answered": _("Not answered"),
+            "priorities": _("Actions to take first"),
             "no_priorities": _("No improvement suggestion applies to these answers."),
+            "lead_time_gain": _("Led by: %(lead)s; time frame: %(timeframe)s; expected gain: +%(gain)s points"),
+            "trigger": _('Trigger: %(item)s answered "%(answer)s"'),
+            "quote": _('Source: %(title)s: "%(quote)s"'),
             "flags": _("Consistency flags"),
             "flags_intro": _(
                 "Some answers contradict each other or a rating. Check them before relying on the scores."
             ),
             "no_flags": _("No inconsistencies were found between the answers."),
+            "level_meaning": _("What this level means for this pillar"),
             "items": _("Answers and item scores"),
             "question": _("Question"),
             "answer": _("Answer"),
@@ -242,13 +267,11 @@ def report_labels(subject: Subject, peer_count: int, previous_year: int | None) 
             "gaps": _("Gaps"),
             "no_gaps": _("No item scores below 50."),
             "suggestions": _("Improvement suggestions"),
-            "priority": _("Priority"),
-            "source": _("From the source"),
-            "gain": _("Expected gain"),
-            "not_answered": _("Not answered"),
-            "yes": _("Yes"),
-            "no": _("No"),
-            "appendix": _("Appendix: how the scores were computed"),
+            "no_suggestions": _("No further suggestion for this pillar."),
+            "more_in_appendix": _("%(count)s more suggestions for this pillar are listed in the appendix."),
+            "appendix": _("Appendix"),
+            "further_suggestions": _("More improvement suggestions"),
+            "method": _("How the scores were computed"),
             "method_items": _(
                 "Each answer is scored from 0 to 100: a five-point scale gives 0, 25, 50, 75 or 100; "
                 "yes gives 100 and no 0; a count scores by the share of its thresholds reached; "
@@ -256,12 +279,13 @@ def report_labels(subject: Subject, peer_count: int, previous_year: int | None) 
             ),
             "method_means": _(
                 "A pillar's score is the weighted mean of its item scores, and the overall score the weighted "
-                "mean of the pillar scores. Unanswered items are left out of the means, never counted as zero; "
-                "free-text answers are evidence and are not scored."
+                "mean of the pillar scores. Unanswered items and items answered 'not applicable' are left "
+                "out of the means, never counted as zero; free-text answers are evidence and are not scored."
             ),
             "method_gain": _(
-                "The expected gain of a suggestion is its item's share of the overall score times the distance "
-                "to the next maturity level: roughly how many overall points acting on it is worth."
+                "The expected gain of a suggestion is its item's share of the overall score times the points "
+                "one realistic step up is worth (one scale point, 'yes', the next count threshold, the next "
+                "quarter of a percentage's range): about how many overall points acting on it is worth."
             ),
             "weights": _("Weights"),
             "item_weights": _("Item weights"),
@@ -276,15 +300,16 @@ def report_labels(subject: Subject, peer_count: int, previous_year: int | None) 
     return in_both_languages(collect)
 
 
-def _dates(subject: Subject, today: date | datetime) -> tuple[Text, Text | None]:
+def _dates(subject: Subject, today: date | datetime) -> dict[str, Text]:
     def collect(_) -> dict[str, str]:
         out = {"today": format_date(today, "long")}
         if subject.submitted_at is not None:
             out["submitted"] = format_date(subject.submitted_at, "long")
+        if subject.cycle_closes is not None:
+            out["closes"] = format_date(subject.cycle_closes, "long")
         return out
 
-    dates = in_both_languages(collect)
-    return dates["today"], dates.get("submitted")
+    return in_both_languages(collect)
 
 
 # ---------------------------------------------------------------- building
@@ -303,9 +328,9 @@ def _level(levels: dict[str, LevelView], level: Level | None) -> LevelView | Non
     return levels[level.id] if level is not None else None
 
 
-def answer_texts(item: Item, value) -> Text:
-    """The answer as the table shows it, in both languages (see `app.answers`)."""
-    return Text(answer_text(item, value, "zh"), answer_text(item, value, "en"))
+def answer_text(item: Item, value) -> Text:
+    """The answer in both languages, as `app.answers` formats it everywhere."""
+    return Text(answer_in(item, value, "zh"), answer_in(item, value, "en"))
 
 
 def finding(row: ItemResult) -> Finding:
@@ -314,27 +339,43 @@ def finding(row: ItemResult) -> Finding:
     if item.type == "scale":
         text = item.levels[row.value - 1]
     else:
-        answer = answer_texts(item, row.value)
-        text = Text(f"{item.text.zh} {answer.zh}", f"{item.text.en} {answer.en}")
+        answer = answer_text(item, row.value)
+        text = Text(f"{item.text.zh}　{answer.zh}", f"{item.text.en} {answer.en}")
     return Finding(item.id, text, format_score(row.score))
 
 
-def suggestion_view(suggestion: Suggestion, questionnaire: Questionnaire, priority: bool) -> SuggestionView:
-    rule = suggestion.rule
+def suggestion_view(s: Suggestion, questionnaire: Questionnaire, labels: dict[str, Text]) -> SuggestionView:
+    rule = s.rule
+    meta = fill(labels["lead_time_gain"], lead=questionnaire.leads[s.lead], timeframe=s.timeframe, gain=f"{s.gain:.1f}")
+    if s.item_id is not None:
+        item = questionnaire.items[s.item_id]
+        trigger = fill(labels["trigger"], item=item.id, answer=answer_text(item, s.trigger))
+        meta = fill(Text("%(a)s%(sep)s%(b)s", "%(a)s%(sep)s%(b)s"), a=meta, sep=labels["separator"], b=trigger)
     return SuggestionView(
         id=rule.id,
-        pillar=questionnaire.pillar(suggestion.pillar_id).name,
+        pillar_id=s.pillar_id,
+        pillar=questionnaire.pillar(s.pillar_id).name,
         text=rule.text,
-        source=questionnaire.sources[rule.ref.source],
-        passage=rule.ref.passage,
-        gain=f"+{suggestion.gain:.1f}",
-        priority=priority,
+        meta=meta,
+        source=fill(labels["quote"], title=questionnaire.sources[rule.ref.source], quote=rule.ref.quote),
     )
 
 
-def format_position(position: tuple[float, int] | None) -> str:
-    """ "62 (Q3)": the percentile rank among peers and the quartile (Q4 the top quarter)."""
-    return "—" if position is None else f"{position[0]:.0f} (Q{position[1]})"
+def format_position(position: tuple[float, int] | None, labels: dict[str, Text]) -> Text:
+    """ "62 (quartile 3 of 4)": the percentile rank among the peers and the quartile (4 the top quarter)."""
+    if position is None:
+        return Text("—", "—")
+    return fill(labels["position_value"], percentile=f"{position[0]:.0f}", quartile=str(position[1]))
+
+
+def _peer_note(subject: Subject, peers: Peers, labels: dict[str, Text], dates: dict[str, Text], today) -> Text:
+    """Which peers the figures stand for, or why there are none."""
+    if peers.count:
+        return fill(labels["peer_note"], count=str(peers.count), committee=subject.committee)
+    today = today.date() if isinstance(today, datetime) else today
+    if subject.cycle_closes is not None and subject.cycle_closes >= today:
+        return fill(labels["peers_after_close"], date=dates["closes"])
+    return labels["peers_too_few"]
 
 
 def build_viewmodel(
@@ -346,23 +387,26 @@ def build_viewmodel(
     peers: Peers | None = None,
     today: date | datetime | None = None,
 ) -> ReportViewModel:
-    """The report of one self-check. `previous` is last year's result, `peers` the peer group's averages.
+    """The report of one self-check. `previous` is last year's result, `peers` the peer figures.
 
     `today` is the report's date (default: now, in the app's time zone).
     """
     questionnaire = result.questionnaire
     peers = peers or Peers()
-    labels = report_labels(subject, peers.count, previous_year)
+    labels = report_labels(subject, previous_year)
     levels = level_views(questionnaire)
     change = change_since(result, previous)
     before = previous.scores() if previous else {}
-    report_date, submitted_on = _dates(subject, today or datetime.now(UTC).replace(tzinfo=None))
-    priority_ids = {s.rule.id for s in result.priorities}
+    today = today or datetime.now(UTC).replace(tzinfo=None)
+    dates = _dates(subject, today)
     total_weight = sum(p.weight for p in questionnaire.pillars)
+
+    def view(s: Suggestion) -> SuggestionView:
+        return suggestion_view(s, questionnaire, labels)
 
     pillars = []
     for number, pr in enumerate(result.pillars, 1):
-        answered = [r for r in pr.items if r.score is not None]  # not "not applicable"
+        answered = [r for r in pr.items if r.item.scored and r.score is not None]
         strengths = sorted((r for r in answered if r.score >= STRENGTH_MIN), key=lambda r: (-r.score, r.item.id))
         gaps = sorted((r for r in answered if r.score < GAP_BELOW), key=lambda r: (r.score, r.item.id))
         pid = pr.pillar.id
@@ -374,16 +418,17 @@ def build_viewmodel(
                 description=pr.pillar.description,
                 score=format_score(pr.score),
                 level=_level(levels, pr.level),
+                level_text=pr.level_text,
                 previous_score=format_score(before[pid]) if before.get(pid) is not None else None,
                 change=format_change(change.get(pid)),
                 peer_average=format_score(peers.averages.get(pid)),
-                peer_position=format_position(peers.positions.get(pid)),
+                peer_position=format_position(peers.positions.get(pid), labels),
                 weight=f"{pr.pillar.weight:g} ({pr.pillar.weight / total_weight:.0%})",
                 items=tuple(
                     ItemRow(
                         r.item.id,
                         r.item.text,
-                        answer_texts(r.item, r.value),
+                        answer_text(r.item, r.value),
                         format_score(r.score),
                         f"{r.item.weight:g}",
                     )
@@ -392,39 +437,38 @@ def build_viewmodel(
                 ),
                 strengths=tuple(finding(r) for r in strengths[:MAX_FINDINGS]),
                 gaps=tuple(finding(r) for r in gaps[:MAX_FINDINGS]),
-                suggestions=tuple(
-                    suggestion_view(s, questionnaire, s.rule.id in priority_ids)
-                    for s in result.suggestions
-                    if s.pillar_id == pid
-                ),
+                suggestions=tuple(view(s) for s in result.other_suggestions(pid)),
+                further=tuple(view(s) for s in result.further_suggestions(pid)),
             )
         )
 
-    series = [RadarSeries("this_year", labels["this_year"], tuple(p.score for p in result.pillars))]
+    series = [ChartSeriesView("this_year", labels["this_year"], tuple(p.score for p in result.pillars))]
     if previous is not None:
         series.append(
-            RadarSeries("last_year", labels["last_year"], tuple(before.get(p.pillar.id) for p in result.pillars))
+            ChartSeriesView("last_year", labels["last_year"], tuple(before.get(p.pillar.id) for p in result.pillars))
         )
     if peers.averages:
         series.append(
-            RadarSeries("peers", labels["peers"], tuple(peers.averages.get(p.pillar.id) for p in result.pillars))
+            ChartSeriesView("peers", labels["peers"], tuple(peers.averages.get(p.pillar.id) for p in result.pillars))
         )
 
     return ReportViewModel(
         labels=labels,
         questionnaire_title=questionnaire.title,
         subject=subject,
-        report_date=report_date,
-        submitted_on=submitted_on,
+        report_date=dates["today"],
+        submitted_on=dates.get("submitted"),
         score=format_score(result.score),
         level=_level(levels, result.level),
         previous_year=previous_year if previous is not None else None,
         previous_score=format_score(before.get("overall")) if before.get("overall") is not None else None,
         change=format_change(change.get("overall")),
         peer_count=peers.count,
-        peer_position=format_position(peers.positions.get("overall")),
-        radar=Radar(tuple(p.pillar.name for p in result.pillars), tuple(series)),
-        priorities=tuple(suggestion_view(s, questionnaire, True) for s in result.priorities),
+        peer_average=format_score(peers.averages.get("overall")),
+        peer_position=format_position(peers.positions.get("overall"), labels),
+        peer_note=_peer_note(subject, peers, labels, dates, today),
+        chart=Chart(tuple(p.pillar.name for p in result.pillars), tuple(series)),
+        priorities=tuple(view(s) for s in result.priorities),
         flags=tuple(flag.text for flag in result.flags),
         pillars=tuple(pillars),
         levels=tuple(levels.values()),
