@@ -23,8 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import passwords
 from .extensions import db
 
 ORG_KINDS = ("committee", "general_branch", "branch")
@@ -102,10 +102,10 @@ class User(UserMixin, db.Model):
     assigned: Mapped[list[Organisation]] = relationship(secondary=trainer_assignment)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = passwords.hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return passwords.verify_password(self.password_hash, password)
 
 
 class Cycle(db.Model):

@@ -177,11 +177,10 @@ def same_averages(app, years, floor_rows) -> bool:
 
 def generate(app) -> tuple[list[int], dict]:
     """Create the schema and fill it in one transaction; the cycles' years and the row counts."""
-    from werkzeug.security import generate_password_hash
-
     from app.assessment.questionnaire import available_versions, get_questionnaire
     from app.assessment.scoring import score_selfcheck
     from app.extensions import db
+    from app.passwords import hash_password
 
     db.create_all()
     version = available_versions()[-1]
@@ -217,7 +216,7 @@ def generate(app) -> tuple[list[int], dict]:
         )
         cur.execute(
             "INSERT INTO user (id, username, name, password_hash, role, organisation_id) VALUES (1, ?, ?, ?, ?, ?)",
-            ("admin", "Admin", generate_password_hash(PASSWORD), "admin", 1),
+            ("admin", "Admin", hash_password(PASSWORD), "admin", 1),
         )
         for n, year in enumerate(years, 1):
             cur.execute(

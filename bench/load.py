@@ -5,8 +5,8 @@ answers on 127.0.0.1:5432 (in a database of its own, `selfcheck_load`, created a
 dropped here) — this script:
 
 1. builds the schema with `flask init-db`, then creates through the app context one
-   committee, 200 branches and 200 branch users (one scrypt hash shared by all: hashing
-   200 passwords would take longer than the run) and this year's open cycle;
+   committee, 200 branches and 200 branch users (one password hash shared by all: hashing
+   each password would only slow the set-up) and this year's open cycle;
 2. serves the app with gunicorn on loopback (settings below);
 3. runs 200 simulated users, each a thread with its own keep-alive HTTP connection and
    cookies, arriving over RAMP_S seconds: log in, start the self-check, then on every
@@ -118,14 +118,13 @@ def questionnaire():
 
 def create_branches(url: str, users: int) -> None:
     """One committee, `users` branches with one branch user each, and this year's open cycle."""
-    from werkzeug.security import generate_password_hash
-
     from app import create_app
     from app.extensions import db
     from app.models import Cycle, Organisation, User
+    from app.passwords import hash_password
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "load-setup"})
-    shared_hash = generate_password_hash(PASSWORD, method="scrypt")  # once: scrypt is slow on purpose
+    shared_hash = hash_password(PASSWORD)  # once: hashing is slow on purpose
     with app.app_context():
         committee = Organisation(code=COMMITTEE, kind="committee", name="压力测试党委", path=f"/{COMMITTEE}/")
         db.session.add(committee)
