@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from flask_login import UserMixin
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     bindparam,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -213,6 +215,8 @@ class LoginFailure(db.Model):
     username: Mapped[str] = mapped_column(String(80), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # an attempt whose password is being checked: counted for its account, not yet for its address
+    checking: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AuditEvent(db.Model):

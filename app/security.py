@@ -159,44 +159,58 @@ class Throttle:
 # soon waits a quarter of an hour between guesses, while its owner logging in from elsewhere is
 # not slowed by them. One account from anywhere (many addresses guessing together): at most one
 # guess a minute, which is also the longest its owner can be made to wait. One address, many
-# accounts (guessing common passwords across users): looser, since offices share an address.
+# accounts (guessing common passwords across users): loosest, since a whole office can share
+# one address, and each failure there holds back everyone in it: a minute at most.
 # A successful log-in forgets its own account and address's failures; `unlock` all of an account's.
 THROTTLE_WINDOW = timedelta(days=1)
 PER_ACCOUNT_AND_ADDRESS = Throttle(free=3, cap=15 * 60)
 PER_ACCOUNT = Throttle(free=10, cap=60)
-PER_ADDRESS = Throttle(free=30, cap=5 * 60)
+PER_ADDRESS = Throttle(free=100, cap=60)
 LOGIN_LOCK = 0x10C1A7E5  # PostgreSQL advisory lock: attempts are counted one at a time, as on SQLite
 
 
-def begin_attempt(username: str, address: str) -> float:
-    """Count a log-in attempt before its password is checked: 0 when it may go on (it is then
-    recorded as a failure, until `start_session` forgets it), else the seconds to wait.
+def begin_attempt(username: str, address: str) -> tuple[LoginFailure | None, float]:
+    """Count a log-in attempt before its password is checked: (the attempt, recorded as a failure
+    being checked, which `failed` confirms and `start_session` forgets; 0), or (None, the seconds
+    to wait).
 
     Counting and recording happen in one locked transaction, so simultaneous attempts cannot
     all see the same count: eight wrong passwords sent at once reach three password checks.
+    Attempts still being checked count for their account, not for their address: a thousand
+    people logging in at once from one office are not failures of that office.
     """
     username, address = username[:80], address[:64]
     now = utcnow()
     with write_transaction():
         if db.session.get_bind().dialect.name == "postgresql":
             db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOGIN_LOCK})
-        account, at_address = LoginFailure.username == username, LoginFailure.address == address
-        pair = and_(account, at_address)
+        account = LoginFailure.username == username
+        at_address = and_(LoginFailure.address == address, LoginFailure.checking.is_(False))
+        pair = and_(account, LoginFailure.address == address)
         counts = db.session.execute(
             select(
                 *(func.count(case((scope, 1))) for scope in (pair, account, at_address)),
                 *(func.max(case((scope, LoginFailure.at))) for scope in (pair, account, at_address)),
-            ).where(LoginFailure.at >= now - THROTTLE_WINDOW, or_(account, at_address))
+            ).where(LoginFailure.at >= now - THROTTLE_WINDOW, or_(account, LoginFailure.address == address))
         ).one()
         throttles = (PER_ACCOUNT_AND_ADDRESS, PER_ACCOUNT, PER_ADDRESS)
         wait = max(
             (last + timedelta(seconds=throttle.delay(n)) - now).total_seconds() if last else 0.0
             for throttle, n, last in zip(throttles, counts[:3], counts[3:], strict=True)
         )
+        attempt = None
         if wait <= 0:
-            db.session.add(LoginFailure(username=username, address=address, at=now))
+            attempt = LoginFailure(username=username, address=address, at=now, checking=True)
+            db.session.add(attempt)
         db.session.commit()
-    return max(wait, 0.0)
+    return attempt, max(wait, 0.0)
+
+
+def failed(attempt: LoginFailure) -> None:
+    """The password was wrong: the attempt now counts for its address too."""
+    with write_transaction():
+        db.session.execute(update(LoginFailure).where(LoginFailure.id == attempt.id).values(checking=False))
+        db.session.commit()
 
 
 def unlock(username: str) -> int:

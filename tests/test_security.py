@@ -16,7 +16,7 @@ from app import create_app, passwords
 from app.config import secret_key
 from app.extensions import db
 from app.models import AuditEvent, LoginFailure, LoginSession, SelfCheck, User
-from app.security import PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS
+from app.security import PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS, begin_attempt
 from tests.conftest import PASSWORD, THIS_YEAR, login, submitted_selfcheck
 from tests.test_routes_access import API, PAGES, objects  # noqa: F401  (objects: a fixture)
 
@@ -185,10 +185,23 @@ def test_guesses_from_many_addresses_make_one_account_wait_a_minute_at_most(app,
 
 
 def test_one_address_guessing_many_accounts_is_slowed_down(client, world):
-    for n in range(30):
+    for n in range(100):
         attempt(client, f"nobody{n}")
-    assert attempt(client, "b2", PASSWORD).status_code == 429
+    refused = attempt(client, "b2", PASSWORD)
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) <= 60
     assert attempt(client, "b2", PASSWORD, address="198.51.100.7").status_code == 302
+
+
+def test_attempts_being_checked_count_for_their_account_not_their_address(app, world):
+    """Logging in at once from one office: attempts whose passwords are still being checked do
+    not count as the address's failures; for one account they do."""
+    with app.app_context(), app.test_request_context():
+        for n in range(150):
+            attempt, wait = begin_attempt(f"user{n}", "192.0.2.1")
+            assert (attempt is not None, wait) == (True, 0)
+        attempts = [begin_attempt("b1", "192.0.2.1") for _ in range(5)]
+        assert [a is not None for a, _ in attempts] == [True] * 3 + [False] * 2
 
 
 def test_simultaneous_wrong_passwords_are_counted_before_any_is_checked(app, world):

@@ -28,8 +28,8 @@ def login():
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form)
     username, password = form.username.data.strip(), form.password.data
-    wait = security.begin_attempt(username, request.remote_addr or "")
-    if wait:
+    attempt, wait = security.begin_attempt(username, request.remote_addr or "")
+    if attempt is None:
         audit.record_now("login_refused", None, username)
         flash(wait_message(math.ceil(wait)), "error")
         return render_template("auth/login.html", form=form), 429, {"Retry-After": str(math.ceil(wait))}
@@ -37,6 +37,7 @@ def login():
     if user is None:
         passwords.spend_a_check(password)
     if user is None or not user.check_password(password):
+        security.failed(attempt)
         flash(_("Unknown username or wrong password."), "error")
         return render_template("auth/login.html", form=form), 200
     security.start_session(user, password)
