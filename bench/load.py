@@ -71,8 +71,9 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
 def start_gunicorn(port: int, env: dict, tmp: Path, overrides: dict) -> subprocess.Popen:
-    """gunicorn with the product's settings (`gunicorn.conf.py`), `overrides` as its environment variables."""
-    env = dict(env, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_ACCESS_LOG=str(tmp / "access.log"), **overrides)
+    """gunicorn with the product's settings (`gunicorn.conf.py`), `overrides` as its environment
+    variables (GUNICORN_ACCESS_LOG among them when each request's time in the app is wanted)."""
+    env = dict(env, GUNICORN_BIND=f"127.0.0.1:{port}", **overrides)
     return server.start_gunicorn(
         ["-c", "gunicorn.conf.py", "--worker-tmp-dir", str(tmp), "--error-logfile", str(tmp / "gunicorn.log"),
          "--log-level", "warning", "--access-logformat", "%(M)s %(m)s %(U)s %(s)s", "wsgi:app"],
@@ -81,7 +82,8 @@ def start_gunicorn(port: int, env: dict, tmp: Path, overrides: dict) -> subproce
 
 
 def group_cpu_seconds(pgid: int) -> float:
-    """CPU time (user + system) used so far by the live processes of one process group, from /proc."""
+    """CPU time (user + system) used so far by one process group, from /proc: its live processes,
+    and the ended children its leader has reaped (gunicorn's recycled workers)."""
     total, tick = 0.0, os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -92,6 +94,8 @@ def group_cpu_seconds(pgid: int) -> float:
             fields = stat[stat.rindex(")") + 2 :].split()
             if int(fields[2]) == pgid:
                 total += (int(fields[11]) + int(fields[12])) / tick
+                if int(entry) == pgid:
+                    total += (int(fields[13]) + int(fields[14])) / tick
     return total
 
 
@@ -463,7 +467,8 @@ def run_backend(label: str, url: str, tmp: Path, plan: Plan, options: argparse.N
     """Set up, load and check one database; True when every target is met."""
     began = time.monotonic()
     users = plan.users
-    chosen = {"WORKERS": options.workers, "THREADS": options.threads, "WORKER_CLASS": options.worker_class}
+    chosen = {"WORKERS": options.workers, "THREADS": options.threads, "WORKER_CLASS": options.worker_class,
+              "ACCESS_LOG": tmp / "access.log" if options.profile else None}  # fmt: skip
     overrides = {f"GUNICORN_{name}": str(value) for name, value in chosen.items() if value}
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="load-" + os.urandom(16).hex(), PYTHONPATH=str(ROOT))
     env.pop("SESSION_COOKIE_SECURE", None)
@@ -491,6 +496,8 @@ def run_backend(label: str, url: str, tmp: Path, plan: Plan, options: argparse.N
             profile.stop(profiler)
         stop(gunicorn)
     log = "".join(p.read_text(errors="replace") for p in (tmp / "gunicorn.log", tmp / "gunicorn.out") if p.exists())
+    wal = tmp / "load.db-wal"
+    wal_mb = wal.stat().st_size / 1e6 if wal.exists() else None
     server_ms = sorted(access_log_ms(tmp / "access.log"))
 
     stored = stored_answers(url)
@@ -539,7 +546,8 @@ def run_backend(label: str, url: str, tmp: Path, plan: Plan, options: argparse.N
         f"clients {stats.cpu_s:.0f} s ({options.clients} processes); the clients' pauses ended late by "
         f"p50 {percentile(lags, 50):.1f} ms, p95 {percentile(lags, 95):.1f} ms, max {max(lags, default=0):.0f} ms"
     )
-    print(f"server log: {log.count('Traceback')} tracebacks, {log.count('database is locked')} 'database is locked'")
+    print(f"server log: {log.count('Traceback')} tracebacks, {log.count('database is locked')} 'database is locked'"
+          + (f"; SQLite's WAL file at the end: {wal_mb:.1f} MB" if wal_mb is not None else ""))  # fmt: skip
     print(f"database: {users - len(not_submitted)}/{users} self-checks submitted; lost answers: {lost} of "
           f"{users * len(q.items) - unsaved} acknowledged; never saved (user stopped early): {unsaved}")  # fmt: skip
     if not_submitted:
