@@ -48,8 +48,8 @@ def _sqlite_pragmas(dbapi_connection, _record):
         return
     dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event below emits BEGIN itself
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=10000")  # first: switching to WAL needs the lock for a moment too
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
@@ -126,10 +126,23 @@ def _leave_queue(info: dict) -> None:
 
 
 @event.listens_for(Engine, "commit")
+def _commit(conn):
+    _end_in_turn(conn, "commit")
+
+
 @event.listens_for(Engine, "rollback")
-def _transaction_ends(conn):
-    # just before COMMIT or ROLLBACK: the next writer may wait the moment it takes (busy handler's 1 ms)
-    _leave_queue(conn.info)
+def _rollback(conn):
+    _end_in_turn(conn, "rollback")
+
+
+def _end_in_turn(conn, how: str) -> None:
+    """A writer ends its transaction itself, then hands the turn on, so that the next one finds
+    SQLite's lock free; SQLAlchemy's own COMMIT or ROLLBACK that follows has nothing left to do."""
+    if "writer_queue" in conn.info:
+        try:
+            getattr(conn.connection.driver_connection, how)()
+        finally:
+            _leave_queue(conn.info)
 
 
 @event.listens_for(Pool, "checkin")
