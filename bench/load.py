@@ -99,6 +99,24 @@ def group_cpu_seconds(pgid: int) -> float:
     return total
 
 
+def postgres_backend_cpu_seconds(url: str) -> float:
+    """CPU time of the live PostgreSQL backends serving `url`'s database (0 for SQLite)."""
+    if not url.startswith("postgresql"):
+        return 0.0
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if cmdline.startswith(b"postgres: ") and f" {PG_DATABASE} ".encode() in cmdline:
+                fields = stat[stat.rindex(")") + 2 :].split()
+                total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def postgres_answers() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 5432), timeout=1):
@@ -353,7 +371,6 @@ class SimulatedUser(threading.Thread):
         self.think()
         credentials = {"username": self.name, "password": PASSWORD, "csrf_token": csrf_of(page)}
         _, to, _ = b.request("login", "POST", "/login", expect=(302,), form=credentials)
-        _, to, _ = b.request("index (redirect)", "GET", to, expect=(302,))
         _, _, page = b.request("home page", "GET", to, expect=(200,))
         self.think()
         _, to, _ = b.request("start", "POST", "/selfcheck/start", expect=(302,), form={"csrf_token": csrf_of(page)})
@@ -489,8 +506,10 @@ def run_backend(label: str, url: str, tmp: Path, plan: Plan, options: argparse.N
         if options.profile:
             profiler = profile.start(gunicorn.pid, options.profile)
         server_cpu_start = group_cpu_seconds(gunicorn.pid)
+        database_cpu_start = postgres_backend_cpu_seconds(url)
         stats, wall = run_users(port, plan, options.clients)
         server_cpu = group_cpu_seconds(gunicorn.pid) - server_cpu_start
+        database_cpu = postgres_backend_cpu_seconds(url)
     finally:
         if profiler is not None:
             profile.stop(profiler)
@@ -519,7 +538,7 @@ def run_backend(label: str, url: str, tmp: Path, plan: Plan, options: argparse.N
           f"(users arrive over {plan.ramp_s:.0f} s, pause {plan.think_s[0]}–{plan.think_s[1]} s before each step, "
           f"autosave {plan.answers_per_save} answers at a time)")  # fmt: skip
     print(f"{'request':<18}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
-    order = ["login page", "login", "index (redirect)", "home page", "start", "pillar page", "autosave",
+    order = ["login page", "login", "home page", "start", "pillar page", "autosave",
              "review page", "submit", "result page"]  # fmt: skip
     for kind in order + sorted(set(stats.latencies) - set(order)):
         values = sorted(stats.latencies.get(kind, ()))
@@ -541,8 +560,9 @@ def run_backend(label: str, url: str, tmp: Path, plan: Plan, options: argparse.N
           f"still running at the deadline {stats.hung}")  # fmt: skip
     for message in stats.errors[:10]:
         print(f"  {message}")
+    database = f"PostgreSQL's backends {database_cpu - database_cpu_start:.0f} s, " if database_cpu else ""
     print(
-        f"CPU used in {wall:.0f} s on {os.cpu_count()} cores: server {server_cpu:.0f} s, "
+        f"CPU used in {wall:.0f} s on {os.cpu_count()} cores: server {server_cpu:.0f} s, {database}"
         f"clients {stats.cpu_s:.0f} s ({options.clients} processes); the clients' pauses ended late by "
         f"p50 {percentile(lags, 50):.1f} ms, p95 {percentile(lags, 95):.1f} ms, max {max(lags, default=0):.0f} ms"
     )
