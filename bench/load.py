@@ -1,28 +1,30 @@
-"""`make load`: 200 branch secretaries fill in and submit their self-checks at the same time.
+"""`make load`: 200 branch secretaries fill in and submit their self-checks at the same time
+(`--users 1000`: the deadline rush).
 
 For each backend — SQLite (a file in a temporary directory), then PostgreSQL when it
 answers on 127.0.0.1:5432 (in a database of its own, `selfcheck_load`, created and
 dropped here) — this script:
 
 1. builds the schema with `flask init-db`, then creates through the app context one
-   committee, 200 branches and 200 branch users (one password hash shared by all: hashing
-   each password would only slow the set-up) and this year's open cycle;
-2. serves the app with gunicorn on loopback (settings below);
-3. runs 200 simulated users, each a thread with its own keep-alive HTTP connection and
-   cookies, arriving over RAMP_S seconds: log in, start the self-check, then on every
-   pillar page autosave the answers a few at a time as they are typed (changing one of
-   them again later), pausing between steps like a person reading and typing; open the
-   review page and submit;
+   committee, a branch and a branch user per simulated user (one password hash shared by
+   all: hashing each password would only slow the set-up) and this year's open cycle;
+2. serves the app with gunicorn on loopback, with the product's `gunicorn.conf.py`;
+3. runs the simulated users in client processes of up to 250 each, every user a thread
+   with its own keep-alive HTTP connection and cookies, arriving over RAMP_S seconds: log
+   in, start the self-check, then on every pillar page autosave the answers a few at a
+   time as they are typed (changing one of them again later), pausing between steps like
+   a person reading and typing; open the review page and submit;
 4. prints requests per second, p50/p95/p99 latency per request type and overall, every
    error (an unexpected status, an autosave that did not save, a socket error or
-   timeout), then reads the database: every one of the 200 self-checks must be
-   submitted with every answer equal to the last value its user saved.
+   timeout), the CPU of the server, of PostgreSQL's backends and of the clients, and how
+   late the clients' pauses ended (a client that cannot keep up would show there); then
+   reads the database: every self-check must be submitted with every answer equal to the
+   last value its user saved.
 
-Targets (2 cores): 0 errors, 0 lost answers, p95 ≤ 500 ms on SQLite. Each backend is
-bounded (LOAD_BUDGET_S for the users; the whole backend well under 3 minutes), all
-traffic stays on 127.0.0.1, and every process and temporary file is removed, also on failure.
-
-Gunicorn: 2 gthread workers × 4 threads (see GUNICORN and the note in `main`).
+Targets (2 cores): every user finishes, 0 errors, 0 lost answers, p95 ≤ 500 ms for pages
+and autosaves and ≤ 1 s for log-ins, on both backends. Each backend is bounded
+(LOAD_BUDGET_S for the users), all traffic stays on 127.0.0.1, and every process and
+temporary file is removed, also on failure.
 """
 
 from __future__ import annotations
