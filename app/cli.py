@@ -21,6 +21,7 @@ from .extensions import db
 from .jobs.cli import worker
 from .models import ORG_KINDS, ROLES, Cycle, Organisation, SelfCheck, User
 from .organisations import KIND_LABELS, expected_path, organisation_problems, user_problems
+from .security import unlock
 from .selfcheck import importer, service
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,7 @@ def init_app(app: Flask) -> None:
         seed_demo,
         create_org,
         create_user,
+        unlock_user,
         open_cycle,
         orgs,
         import_answers,
@@ -130,6 +132,16 @@ def create_user(username, org_code, role, name, password, assign):
     db.session.add(user)
     db.session.commit()
     click.echo(f"Created {role} {username} in {org.code}")
+
+
+@click.command("unlock-user")
+@with_appcontext
+@click.argument("username")
+def unlock_user(username):
+    """Let USERNAME log in again at once: forget their failed log-ins, from every address."""
+    if not db.session.scalar(select(User).where(User.username == username)):
+        raise click.ClickException(f"No user {username}.")
+    click.echo(f"Forgot {unlock(username)} failed log-ins of {username}.")
 
 
 @click.command("open-cycle")

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from flask_login import UserMixin
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -20,11 +21,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     bindparam,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import passwords
 from .extensions import db
 
 ORG_KINDS = ("committee", "general_branch", "branch")
@@ -102,10 +104,10 @@ class User(UserMixin, db.Model):
     assigned: Mapped[list[Organisation]] = relationship(secondary=trainer_assignment)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = passwords.hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return passwords.verify_password(self.password_hash, password)
 
 
 class Cycle(db.Model):
@@ -215,6 +217,8 @@ class LoginFailure(db.Model):
     username: Mapped[str] = mapped_column(String(80), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # an attempt whose password is being checked: counted for its account, not yet for its address
+    checking: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AuditEvent(db.Model):

@@ -3,7 +3,7 @@
 - finished jobs older than JOB_KEEP_DAYS, with their result files, and files in the jobs folder
   that no job owns (a job of a deleted user, a half-written result) once a day old;
 - sessions that ended: logged out, or past SESSION_ABSOLUTE_HOURS, which no cookie can revive;
-- failed log-ins older than LOGIN_FAILURES_KEPT, long past any throttling window;
+- failed log-ins older than the throttling window (`security.THROTTLE_WINDOW`), which no longer count;
 - on the way, jobs whose process stopped are put back in the queue or failed (`recover`).
 """
 
@@ -19,8 +19,8 @@ from .database import write_transaction
 from .extensions import db
 from .jobs.runner import jobs_dir, recover
 from .models import Job, LoginFailure, LoginSession, utcnow
+from .security import THROTTLE_WINDOW
 
-LOGIN_FAILURES_KEPT = timedelta(days=7)
 ORPHAN_FILES_KEPT = timedelta(days=1)
 
 
@@ -39,7 +39,7 @@ def prune() -> dict[str, int]:
             LoginSession.created_at < now - timedelta(hours=config["SESSION_ABSOLUTE_HOURS"])
         )
         sessions = db.session.execute(delete(LoginSession).where(ended)).rowcount
-        failures = db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - LOGIN_FAILURES_KEPT)).rowcount
+        failures = db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - THROTTLE_WINDOW)).rowcount
         db.session.commit()
     return {"jobs": len(job_ids), "job files": _delete_files(job_ids), "sessions": sessions, "login failures": failures}
 

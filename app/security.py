@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask, abort, current_app, request, session
 from flask.json.provider import DefaultJSONProvider
 from flask_login import login_user, logout_user
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, or_, select, text, update
 from werkzeug.routing import IntegerConverter
 
 from app.assessment.questionnaire import storable
 
-from . import audit
+from . import audit, passwords
 from .database import write_transaction
 from .extensions import db, login_manager
 from .models import LoginFailure, LoginSession, User, utcnow
-
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 20
 
 CSP = "; ".join(
     [
@@ -44,15 +41,28 @@ def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
 
 
-def start_session(user: User) -> None:
-    """Log `user` in with a new session (a fresh cookie, a fresh server-side record)."""
+def start_session(user: User, password: str | None = None) -> None:
+    """Log `user` in with a new session (a fresh cookie, a fresh server-side record).
+
+    After a password log-in (`password`): the failures of this account from this address are
+    forgotten, and a hash of an older kind is replaced (`passwords.needs_rehash`).
+    """
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
     record = LoginSession(id=secrets.token_urlsafe(32), user_id=user.id)
+    new_hash = passwords.hash_password(password) if password and passwords.needs_rehash(user.password_hash) else None
     with write_transaction():
         db.session.add(record)
+        if password is not None:
+            db.session.execute(
+                delete(LoginFailure).where(
+                    LoginFailure.username == user.username, LoginFailure.address == (request.remote_addr or "")[:64]
+                )
+            )
+        if new_hash:  # hashed before the lock is taken: hashing is the slow part
+            user.password_hash = new_hash
         audit.record("login", user)
         db.session.commit()
     now = int(time.time())
@@ -133,19 +143,82 @@ def expire_idle_session() -> None:
         session["seen"] = now
 
 
-def throttled(username: str, address: str) -> bool:
-    """Too many recent failures for this account or from this address."""
-    since = utcnow() - THROTTLE_WINDOW
-    recent = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
-    by_account = db.session.scalar(recent.where(LoginFailure.username == username))
-    by_address = db.session.scalar(recent.where(LoginFailure.address == address))
-    return by_account >= MAX_FAILURES_PER_ACCOUNT or by_address >= MAX_FAILURES_PER_ADDRESS
+@dataclass(frozen=True)
+class Throttle:
+    """After `free` failures, each attempt waits 1, 2, 4, … seconds after the latest failure, at most `cap`."""
+
+    free: int
+    cap: float  # seconds
+
+    def delay(self, failures: int) -> float:
+        return 0.0 if failures < self.free else float(min(2 ** min(failures - self.free, 30), self.cap))
 
 
-def record_failure(username: str, address: str) -> None:
+# Log-in throttling counts the failures of the last THROTTLE_WINDOW in three scopes and delays
+# the next attempt, never locks anyone out. One account from one address: an attacker there
+# soon waits a quarter of an hour between guesses, while its owner logging in from elsewhere is
+# not slowed by them. One account from anywhere (many addresses guessing together): at most one
+# guess a minute, which is also the longest its owner can be made to wait. One address, many
+# accounts (guessing common passwords across users): loosest, since a whole office can share
+# one address, and each failure there holds back everyone in it: a minute at most.
+# A successful log-in forgets its own account and address's failures; `unlock` all of an account's.
+THROTTLE_WINDOW = timedelta(days=1)
+PER_ACCOUNT_AND_ADDRESS = Throttle(free=3, cap=15 * 60)
+PER_ACCOUNT = Throttle(free=10, cap=60)
+PER_ADDRESS = Throttle(free=100, cap=60)
+LOGIN_LOCK = 0x10C1A7E5  # PostgreSQL advisory lock: attempts are counted one at a time, as on SQLite
+
+
+def begin_attempt(username: str, address: str) -> tuple[LoginFailure | None, float]:
+    """Count a log-in attempt before its password is checked: (the attempt, recorded as a failure
+    being checked, which `failed` confirms and `start_session` forgets; 0), or (None, the seconds
+    to wait).
+
+    Counting and recording happen in one locked transaction, so simultaneous attempts cannot
+    all see the same count: eight wrong passwords sent at once reach three password checks.
+    Attempts still being checked count for their account, not for their address: a thousand
+    people logging in at once from one office are not failures of that office.
+    """
+    username, address = username[:80], address[:64]
+    now = utcnow()
     with write_transaction():
-        db.session.add(LoginFailure(username=username[:80], address=address[:64]))
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOGIN_LOCK})
+        account = LoginFailure.username == username
+        at_address = and_(LoginFailure.address == address, LoginFailure.checking.is_(False))
+        pair = and_(account, LoginFailure.address == address)
+        counts = db.session.execute(
+            select(
+                *(func.count(case((scope, 1))) for scope in (pair, account, at_address)),
+                *(func.max(case((scope, LoginFailure.at))) for scope in (pair, account, at_address)),
+            ).where(LoginFailure.at >= now - THROTTLE_WINDOW, or_(account, LoginFailure.address == address))
+        ).one()
+        throttles = (PER_ACCOUNT_AND_ADDRESS, PER_ACCOUNT, PER_ADDRESS)
+        wait = max(
+            (last + timedelta(seconds=throttle.delay(n)) - now).total_seconds() if last else 0.0
+            for throttle, n, last in zip(throttles, counts[:3], counts[3:], strict=True)
+        )
+        attempt = None
+        if wait <= 0:
+            attempt = LoginFailure(username=username, address=address, at=now, checking=True)
+            db.session.add(attempt)
         db.session.commit()
+    return attempt, max(wait, 0.0)
+
+
+def failed(attempt: LoginFailure) -> None:
+    """The password was wrong: the attempt now counts for its address too."""
+    with write_transaction():
+        db.session.execute(update(LoginFailure).where(LoginFailure.id == attempt.id).values(checking=False))
+        db.session.commit()
+
+
+def unlock(username: str) -> int:
+    """Forget every failed log-in of `username`, so that no delay holds it back; how many."""
+    with write_transaction():
+        count = db.session.execute(delete(LoginFailure).where(LoginFailure.username == username)).rowcount
+        db.session.commit()
+    return count
 
 
 def add_security_headers(response):

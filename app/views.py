@@ -66,13 +66,16 @@ def template_pgettext(context: str, message: str, **variables) -> Markup:
     return text % variables if variables else text
 
 
+def home_url(user) -> str:
+    """Where a user starts: a branch fills in its self-check, everyone else sees the overview."""
+    return url_for("selfcheck.home" if user.role == "branch" else "results.overview")
+
+
 def init_app(app: Flask) -> None:
     @app.route("/")
     @login_required
     def index():
-        if current_user.role == "branch":
-            return redirect(url_for("selfcheck.home"))
-        return redirect(url_for("results.overview"))
+        return redirect(home_url(current_user))
 
     @app.route("/health")
     def health():

@@ -6,14 +6,16 @@ submitted self-checks: answers drawn from a fixed seed, scored by the pure domai
 (`score_selfcheck`), written with bulk executemany INSERTs in one transaction. Then,
 through the Flask test client logged in as an admin (who sees the whole cohort):
 
-- the comparison page of the whole cohort, all three cycles: the first (cold) request,
-  which computes every aggregate in SQL, and the median of warm requests;
+- the comparison page of the whole cohort, all three cycles: the first request, which computes
+  every aggregate in SQL; the median of warm requests; and the median of requests each after a
+  change in the latest cycle (as at the deadline, when submissions never stop: that cycle's
+  aggregates are cold, the earlier cycles' are kept);
 - the floor: a hand-written SQL GROUP BY returning the same pillar averages per cycle
   (checked equal to the page's), median of as many runs;
 - the XLSX export of the selection (30,000 rows × 50 columns), started as the page starts it: a job
   (in-process here), followed until done, then downloaded.
 
-Targets (2 cores): page ≤ 300 ms median and ≤ 3× the floor; export ≤ 10 s.
+Targets (2 cores): page ≤ 300 ms median and ≤ 3× the floor; after a change ≤ 500 ms; export ≤ 10 s.
 This is a benchmark, not a test: it reports, it does not fail. Set BENCH_COMPARISON_DB to a
 file path to keep the generated database there and reuse it on the next run.
 """
@@ -35,7 +37,8 @@ CYCLES = 3
 WARM_REQUESTS = 15
 FLOOR_RUNS = 15
 EXPORT_RUNS = 2
-PAGE_TARGET_MS, RATIO_TARGET, EXPORT_TARGET_S = 300, 3.0, 10.0
+AFTER_CHANGE_REQUESTS = 5
+PAGE_TARGET_MS, RATIO_TARGET, AFTER_CHANGE_TARGET_MS, EXPORT_TARGET_S = 300, 3.0, 500, 10.0
 PASSWORD = "bench-pass-1"
 SEED = 20260501
 
@@ -103,6 +106,11 @@ def run(tmp: Path) -> None:
     cold = timed(lambda: check(client.get(url)))
     warm = [timed(lambda: check(client.get(url))) for _ in range(WARM_REQUESTS)]
     sorted_page = timed(lambda: check(client.get(url + "&sort=-leadership&page=7")))
+    after_change = []
+    for n in range(AFTER_CHANGE_REQUESTS):
+        with app.app_context():
+            change_in_latest_cycle(n)
+        after_change.append(timed(lambda: check(client.get(url))))
 
     with app.app_context():
         from app.extensions import db
@@ -119,6 +127,7 @@ def run(tmp: Path) -> None:
         size = len(holder["xlsx"])
 
     page_ms, page_cpu = (statistics.median(x) * 1000 for x in zip(*warm, strict=True))
+    changed_ms, changed_cpu = (statistics.median(x) * 1000 for x in zip(*after_change, strict=True))
     floor_ms, floor_cpu = (statistics.median(x) * 1000 for x in zip(*floor, strict=True))
     export_s, export_cpu = (statistics.median(x) for x in zip(*exports, strict=True))
     ratio = page_ms / floor_ms if floor_ms else float("inf")
@@ -128,6 +137,10 @@ def run(tmp: Path) -> None:
         f"max {max(w for w, _ in warm) * 1000:.1f}); first (cold) request, every aggregate "
         f"computed in SQL: {cold[0] * 1000:.0f} ms (CPU {cold[1] * 1000:.0f} ms); "
         f"sorted by a pillar, page 7: {sorted_page[0] * 1000:.1f} ms"
+    )
+    print(
+        f"after a change in the latest cycle (its aggregates cold, the other cycles' kept): median {changed_ms:.0f} ms "
+        f"of {AFTER_CHANGE_REQUESTS} (CPU {changed_cpu:.0f} ms)"
     )
     print(
         f"floor, hand-written SQL GROUP BY of the pillar averages: median {floor_ms:.1f} ms (CPU {floor_cpu:.1f} ms; "
@@ -141,6 +154,7 @@ def run(tmp: Path) -> None:
     print(
         f"targets: page ≤ {PAGE_TARGET_MS} ms {'met' if page_ms <= PAGE_TARGET_MS else 'MISSED'}; "
         f"≤ {RATIO_TARGET:g}× floor {'met' if ratio <= RATIO_TARGET else 'MISSED'}; "
+        f"after a change ≤ {AFTER_CHANGE_TARGET_MS} ms {'met' if changed_ms <= AFTER_CHANGE_TARGET_MS else 'MISSED'}; "
         f"export ≤ {EXPORT_TARGET_S:g} s {'met' if export_s <= EXPORT_TARGET_S else 'MISSED'}"
     )
     load = os.getloadavg()[0]
@@ -149,6 +163,20 @@ def run(tmp: Path) -> None:
             f"note: load average {load:.1f} on {os.cpu_count()} cores during the run; wall times include waiting "
             "for a core, the CPU times do not"
         )
+
+
+def change_in_latest_cycle(n: int) -> None:
+    """What a save or submission does to the cohort's fingerprint: a self-check of the latest cycle changes."""
+    from app.extensions import db
+
+    db.session.execute(
+        db.text(
+            "UPDATE self_check SET revision = revision + 1 WHERE id = "
+            "(SELECT id FROM self_check WHERE cycle_id = (SELECT max(id) FROM cycle) ORDER BY id LIMIT 1 OFFSET :n)"
+        ),
+        {"n": n},
+    )
+    db.session.commit()
 
 
 def export_through_a_job(client, years) -> bytes:
@@ -189,11 +217,10 @@ def same_averages(app, years, floor_rows) -> bool:
 
 def generate(app) -> tuple[list[int], dict]:
     """Create the schema and fill it in one transaction; the cycles' years and the row counts."""
-    from werkzeug.security import generate_password_hash
-
     from app.assessment.questionnaire import available_versions, get_questionnaire
     from app.assessment.scoring import score_selfcheck
     from app.extensions import db
+    from app.passwords import hash_password
 
     db.create_all()
     version = available_versions()[-1]
@@ -229,7 +256,7 @@ def generate(app) -> tuple[list[int], dict]:
         )
         cur.execute(
             "INSERT INTO user (id, username, name, password_hash, role, organisation_id) VALUES (1, ?, ?, ?, ?, ?)",
-            ("admin", "Admin", generate_password_hash(PASSWORD), "admin", 1),
+            ("admin", "Admin", hash_password(PASSWORD), "admin", 1),
         )
         for n, year in enumerate(years, 1):
             cur.execute(

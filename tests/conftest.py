@@ -12,13 +12,13 @@ from functools import cache
 
 import pytest
 from hypothesis import settings
-from werkzeug.security import generate_password_hash
 
 from app import create_app
 from app.assessment.questionnaire import available_versions, get_questionnaire
 from app.extensions import db
 from app.jobs.runner import wait_for_running_jobs
 from app.models import Cycle, Organisation, User
+from app.passwords import hash_password
 
 # In CI, hypothesis draws the same examples every run: a red build always has a reproducible cause.
 settings.register_profile("ci", derandomize=True)
@@ -35,7 +35,7 @@ THIS_YEAR = date.today().year
 
 @cache
 def password_hash() -> str:
-    return generate_password_hash(PASSWORD, method="scrypt")  # once per run: scrypt is slow on purpose
+    return hash_password(PASSWORD)  # once per run: hashing is slow on purpose
 
 
 @pytest.fixture(params=BACKENDS)

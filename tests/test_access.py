@@ -87,7 +87,7 @@ def test_login_only_redirects_to_local_pages(client, world):
     response = client.post(
         "/login", data={"username": "b1", "password": "secret-pass-1", "next": "https://evil.example/"}
     )
-    assert response.location == "/"
+    assert response.location == "/selfcheck/"  # the user's own start page, never the given address
 
 
 def test_a_subtree_is_matched_by_its_path_literally(app):

@@ -51,7 +51,7 @@ def test_create_user_hashes_the_password(app, runner, world):
     assert result.exit_code == 0, result.output
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "new"))
-        assert user.password_hash.startswith("scrypt:")
+        assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
         assert "long-enough-1" not in user.password_hash
         assert user.check_password("long-enough-1")
     result = invoke(

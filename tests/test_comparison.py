@@ -211,6 +211,21 @@ def test_cache_follows_the_data(app, world, cohort):
         assert queries.cohort(sel).units(sel.focus) == 2
 
 
+def test_a_change_in_one_cycle_recomputes_only_that_cycle(app, world, cohort):
+    with app.app_context():
+        sel = selection(app, ["C1"], years=[LAST, THIS_YEAR])
+        before = queries.cohort(sel)
+        last, this = sel.cycles
+        service.reopen(
+            db.session.get(SelfCheck, cohort["B1", THIS_YEAR]), db.session.get(User, world.users["leader"]), "a mistake"
+        )
+        after = queries.cohort(sel)
+        assert after is not before
+        assert after.units(this) == before.units(this) - 1
+        assert after.box(last, "overall") is before.box(last, "overall")  # last year's quartiles were kept
+        assert after.movements[0].total == before.movements[0].total - 1
+
+
 # ---------------------------------------------------------------- exports
 
 

@@ -2,15 +2,21 @@
 
 import multiprocessing
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from argon2 import PasswordHasher
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
-from app import create_app
+from app import create_app, passwords
 from app.config import secret_key
 from app.extensions import db
-from app.models import AuditEvent, LoginSession, SelfCheck
+from app.models import AuditEvent, LoginFailure, LoginSession, SelfCheck, User
+from app.security import PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS, begin_attempt
 from tests.conftest import PASSWORD, THIS_YEAR, login, submitted_selfcheck
 from tests.test_routes_access import API, PAGES, objects  # noqa: F401  (objects: a fixture)
 
@@ -121,19 +127,138 @@ def test_an_active_session_stays(client, world):
     assert client.get("/selfcheck/").status_code == 200
 
 
-def test_login_is_throttled_per_account(client, world):
-    for _ in range(5):
-        assert client.post("/login", data={"username": "b1", "password": "wrong"}).status_code == 200
-    response = client.post("/login", data={"username": "b1", "password": PASSWORD})
-    assert response.status_code == 429
-    assert client.get("/selfcheck/").status_code == 302
-    login(client, "b2")  # other accounts are not affected
+def attempt(client, username, password="wrong", address="127.0.0.1"):
+    return client.post("/login", data={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})  # fmt: skip
 
 
-def test_login_is_throttled_per_address(client, world):
-    for n in range(20):
-        client.post("/login", data={"username": f"nobody{n}", "password": "wrong"})
-    assert client.post("/login", data={"username": "b2", "password": PASSWORD}).status_code == 429
+def age_failures(app, seconds):
+    """Move every recorded failure `seconds` into the past, as if the user had waited."""
+    with app.app_context():
+        for failure in db.session.scalars(select(LoginFailure)):
+            failure.at -= timedelta(seconds=seconds)
+        db.session.commit()
+
+
+def failures(app, **where):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(LoginFailure).filter_by(**where))
+
+
+def test_delays_double_from_the_first_free_failures_to_their_cap():
+    assert [PER_ACCOUNT_AND_ADDRESS.delay(n) for n in range(7)] == [0, 0, 0, 1, 2, 4, 8]
+    assert PER_ACCOUNT_AND_ADDRESS.delay(40) == 15 * 60
+    assert PER_ACCOUNT.delay(10_000) == 60
+
+
+def test_wrong_passwords_delay_the_next_attempt_without_checking_it(app, client, world):
+    for _ in range(3):
+        assert attempt(client, "b1").status_code == 200
+    refused = attempt(client, "b1", PASSWORD)  # even the right password: it is not checked
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "1"
+    assert "登录失败次数过多，请1秒后再试。" in refused.get_data(as_text=True)
+    assert failures(app, username="b1") == 3  # a refused attempt does not lengthen the wait
+    age_failures(app, 1)
+    assert attempt(client, "b1").status_code == 200  # the fourth failure: two seconds now
+    assert attempt(client, "b1", PASSWORD).headers["Retry-After"] == "2"
+    age_failures(app, 2)
+    login(client, "b1")
+    assert failures(app, username="b1") == 0  # a success forgets its own failures
+
+
+def test_the_owner_elsewhere_is_not_held_back_by_guesses_from_one_address(app, client, world):
+    for _ in range(8):
+        attempt(client, "b1", address="203.0.113.9")
+    assert attempt(client, "b1", PASSWORD, address="203.0.113.9").status_code == 429
+    assert attempt(client, "b1", PASSWORD, address="198.51.100.7").status_code == 302
+    assert failures(app, username="b1", address="203.0.113.9") == 3  # the guesser still waits
+
+
+def test_guesses_from_many_addresses_make_one_account_wait_a_minute_at_most(app, client, world):
+    for n in range(30):
+        attempt(client, "b1", address=f"203.0.113.{n}")
+    refused = attempt(client, "b1", PASSWORD, address="198.51.100.7")
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) <= 60
+    assert attempt(client, "b2", address="198.51.100.7").status_code == 200  # other accounts are not affected
+
+
+def test_one_address_guessing_many_accounts_is_slowed_down(client, world):
+    for n in range(100):
+        attempt(client, f"nobody{n}")
+    refused = attempt(client, "b2", PASSWORD)
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) <= 60
+    assert attempt(client, "b2", PASSWORD, address="198.51.100.7").status_code == 302
+
+
+def test_attempts_being_checked_count_for_their_account_not_their_address(app, world):
+    """Logging in at once from one office: attempts whose passwords are still being checked do
+    not count as the address's failures; for one account they do."""
+    with app.app_context(), app.test_request_context():
+        for n in range(150):
+            attempt, wait = begin_attempt(f"user{n}", "192.0.2.1")
+            assert (attempt is not None, wait) == (True, 0)
+        attempts = [begin_attempt("b1", "192.0.2.1") for _ in range(5)]
+        assert [a is not None for a, _ in attempts] == [True] * 3 + [False] * 2
+
+
+def test_simultaneous_wrong_passwords_are_counted_before_any_is_checked(app, world):
+    """Eight wrong passwords at once for one account: three password checks, five refusals."""
+    start = threading.Barrier(8)
+
+    def one():
+        client = app.test_client()
+        start.wait()
+        return attempt(client, "b1").status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = sorted(pool.map(lambda _: one(), range(8)))
+    assert statuses == [200] * 3 + [429] * 5
+    assert failures(app, username="b1") == 3
+
+
+def test_an_unknown_user_costs_one_password_check_like_a_wrong_password(client, world, monkeypatch):
+    checks = []
+
+    class CountingHasher(PasswordHasher):
+        def verify(self, hash, password):  # noqa: A002
+            checks.append(1)
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(passwords, "HASHER", CountingHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1))
+    attempt(client, "b1")
+    attempt(client, "nobody")
+    assert checks == [1, 1]
+
+
+def test_an_administrator_unlocks_an_account(app, client, runner, world):
+    for n in range(12):
+        attempt(client, "b1", address=f"203.0.113.{n}")
+    assert attempt(client, "b1", PASSWORD).status_code == 429
+    result = runner.invoke(args=["unlock-user", "b1"])
+    assert result.exit_code == 0, result.output
+    assert "Forgot 10 failed log-ins of b1." in result.output  # the 11th and 12th had to wait
+    login(client, "b1")
+    assert runner.invoke(args=["unlock-user", "nobody"]).exit_code != 0
+
+
+def test_argon2id_hashes_and_older_scrypt_hashes_are_replaced_at_log_in(app, client, world):
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "b1"))
+        assert user.password_hash.startswith("$argon2id$")
+        user.password_hash = generate_password_hash(PASSWORD, method="scrypt")
+        db.session.commit()
+    assert attempt(client, "b1", "wrong").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(User.password_hash).where(User.username == "b1")).startswith("scrypt:")
+    login(client, "b1")
+    with app.app_context():
+        new = db.session.scalar(select(User.password_hash).where(User.username == "b1"))
+    assert new.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    client.post("/logout")
+    login(client, "b1")
 
 
 def test_security_headers(client, world):

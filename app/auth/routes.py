@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from forms.auth import LoginForm
 
-from .. import audit, security
+from .. import audit, passwords, security
 from ..database import reads_then_writes
 from ..extensions import db
 from ..models import User
-from ..views import safe_next
+from ..views import home_url, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -24,18 +27,36 @@ def login():
     form = LoginForm(next=request.args.get("next"))
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form)
-    username, address = form.username.data.strip(), request.remote_addr or ""
-    if security.throttled(username, address):
+    username, password = form.username.data.strip(), form.password.data
+    attempt, wait = security.begin_attempt(username, request.remote_addr or "")
+    if attempt is None:
         audit.record_now("login_refused", None, username)
-        flash(_("Too many failed attempts. Wait a quarter of an hour, then try again."), "error")
-        return render_template("auth/login.html", form=form), 429
+        flash(wait_message(math.ceil(wait)), "error")
+        return render_template("auth/login.html", form=form), 429, {"Retry-After": str(math.ceil(wait))}
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.check_password(form.password.data):
-        security.record_failure(username, address)
+    if user is None:
+        passwords.spend_a_check(password)
+    if user is None or not user.check_password(password):
+        security.failed(attempt)
         flash(_("Unknown username or wrong password."), "error")
         return render_template("auth/login.html", form=form), 200
-    security.start_session(user)
-    return redirect(safe_next(form.next.data, url_for("index")))
+    security.start_session(user, password)
+    return redirect(safe_next(form.next.data, home_url(user)))  # straight there: one round trip less on a phone
+
+
+def wait_message(seconds: int) -> str:
+    if seconds < 120:
+        return ngettext(
+            "Too many failed attempts. Try again in %(num)d second.",
+            "Too many failed attempts. Try again in %(num)d seconds.",
+            seconds,
+        )
+    minutes = math.ceil(seconds / 60)
+    return ngettext(
+        "Too many failed attempts. Try again in %(num)d minute.",
+        "Too many failed attempts. Try again in %(num)d minutes.",
+        minutes,
+    )
 
 
 @bp.route("/logout", methods=["POST"])
