@@ -12,7 +12,7 @@ from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, func, select, update
 from werkzeug.routing import IntegerConverter
 
-from app.assessment.questionnaire import storable
+from app.assessment.items import storable
 
 from . import audit
 from .database import write_transaction
