@@ -46,7 +46,7 @@ from sqlalchemy import Connection, Table, func, inspect, select, text
 from sqlalchemy import types as sqltypes
 from sqlalchemy.exc import DBAPIError
 
-from app.assessment.questionnaire import storable
+from app.assessment.items import storable
 
 from .database import reading_first
 from .extensions import db

@@ -1,6 +1,7 @@
 """The demo data set: one committee with eight branches, every role, two years of answers.
 
-Answers are drawn from a fixed random seed, so every demo database is the same. Last year
+Answers are drawn from a fixed random seed, so every demo database is the same: each item at a
+level 1–5 around the branch's strength, as its type answers at that level (`Item.sample`). Last year
 was answered with the previous questionnaire version and this year with the newest, as a
 real deployment's history would be.
 """
@@ -10,7 +11,8 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from app.assessment.questionnaire import NOT_APPLICABLE, Item, available_versions, get_questionnaire
+from app.assessment.items import NOT_APPLICABLE, Item
+from app.assessment.questionnaire import available_versions, get_questionnaire
 
 from .extensions import db
 from .models import Cycle, Organisation, User
@@ -67,9 +69,6 @@ EVIDENCE = [
     "主讲人修改讲稿后到联系的社区再讲一次，并整理成文章两篇。",
     "开展“精读一本好书、撰写一篇心得”活动，党员都交了读书心得。",
 ]
-# The whole of a percentage entered as two counts: committee members, attendances expected in a
-# year, members, lectures, people present at lectures (other items: members).
-WHOLE = {"L09": 5, "C02": 180, "C10": 25, "T05": 8, "T08": 120, "R10": 25}
 # Items that do not apply to a branch this year: the school's members are linked to no
 # community, the health centre's study is paid for by the committee.
 NOT_APPLICABLE_TO = {"B07": {"T10"}, "B08": {"L08"}}
@@ -88,22 +87,11 @@ CONTRADICTIONS = {
 
 
 def answer_for(item: Item, strength: float, rng: random.Random):
+    """An answer of a branch of `strength` (0–1): its type's answer at a level near it; evidence for free text."""
+    if not item.scored:
+        return rng.choice(EVIDENCE)
     level = min(1.0, max(0.0, strength + rng.uniform(-0.25, 0.25)))
-    if item.type == "scale":
-        return 1 + round(level * 4)
-    if item.type == "yesno":
-        return rng.random() < strength + 0.1
-    if item.type == "count":
-        reached = round(level * len(item.thresholds))
-        return item.thresholds[reached - 1] if reached else max(0, item.thresholds[0] - 1)
-    if item.type == "percent":
-        percent = item.zero_at + (item.full_at - item.zero_at) * level + rng.uniform(-3, 3)
-        percent = min(100.0, max(0.0, round(percent, 1)))
-        if item.counts is None:
-            return percent
-        whole = WHOLE.get(item.id, 25)
-        return [round(whole * percent / 100), whole]
-    return rng.choice(EVIDENCE)
+    return item.sample(1 + round(level * 4))
 
 
 def answers_of(code: str, items, strength: float, rng: random.Random, this_year: bool) -> dict:

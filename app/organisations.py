@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from app.assessment.questionnaire import storable
+from app.assessment.items import storable
 
 from .models import ORG_KINDS, ROLES
 

@@ -13,7 +13,7 @@ from flask_login import login_user, logout_user
 from sqlalchemy import and_, bindparam, case, delete, func, or_, select, text, update
 from werkzeug.routing import IntegerConverter
 
-from app.assessment.questionnaire import storable
+from app.assessment.items import storable
 
 from . import audit, passwords
 from .database import write_transaction

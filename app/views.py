@@ -12,7 +12,6 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy import text
 
-from .answers import answer_text
 from .extensions import db
 
 
@@ -115,7 +114,7 @@ def init_app(app: Flask) -> None:
         """Pick the current language of a bilingual questionnaire text."""
         return text(current_lang()) if text is not None else ""
 
-    app.jinja_env.globals["answer"] = lambda item, value: answer_text(item, value, current_lang())
+    app.jinja_env.globals["answer"] = lambda item, value: item.answer_text(value)(current_lang())
 
     # A page calls gettext dozens of times: plain functions on the request's catalog, in place of
     # the i18n extension's `_` alias and the context-passing wrappers of installed callables.

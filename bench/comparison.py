@@ -315,15 +315,6 @@ def existing(app) -> tuple[list[int], dict]:
 
 
 def draw(item, strength: float, rng: random.Random):
-    """A plausible typed answer for a branch of `strength` (0–1)."""
+    """A plausible typed answer for a branch of `strength` (0–1): its item's answer at a level near it."""
     s = min(1.0, max(0.0, strength + rng.gauss(0, 0.18)))
-    if item.type == "scale":
-        return 1 + round(s * 4)
-    if item.type == "yesno":
-        return rng.random() < strength
-    if item.type == "count":
-        return round(item.thresholds[-1] * s)
-    if item.type == "percent":
-        percent = item.zero_at + (item.full_at - item.zero_at) * s
-        return [round(percent / 5), 20] if item.counts else round(percent, 1)
-    return "学习记录 study notes"
+    return item.sample(1 + round(s * 4))

@@ -328,18 +328,8 @@ def csrf_of(page: str) -> str:
 
 
 def raw_answer(item, rng: random.Random) -> str:
-    if item.type == "scale":
-        return str(rng.randint(1, 5))
-    if item.type == "yesno":
-        return rng.choice(["yes", "no"])
-    if item.type == "count":
-        return str(rng.randint(0, item.max))
-    if item.counts is not None:
-        whole = rng.randint(1, 40)
-        return f"{rng.randint(0, whole)}/{whole}"
-    if item.type == "percent":
-        return f"{rng.uniform(0, 100):.1f}"
-    return f"压力测试 {rng.random():.6f}：支部按年度计划组织学习，书记带头讲课。"
+    """What a secretary types for `item`: its own sample answer at a level drawn at random."""
+    return item.form_value(item.sample(rng.randint(1, 5)))
 
 
 class SimulatedUser(threading.Thread):

@@ -216,18 +216,7 @@ def autosave_answers(questionnaire, pillar_id: str, rounds: int = 6) -> list[str
     answers = []
     for n in range(rounds):
         for item in items:
-            if item.type == "scale":
-                value = str(1 + n % len(item.levels))
-            elif item.type == "yesno":
-                value = "yes" if n % 2 else "no"
-            elif item.type == "count":
-                value = str(n % (min(item.max, 5) + 1))
-            elif item.counts is not None:
-                value = f"{n % 21}/20"
-            elif item.type == "percent":
-                value = str((n * 17 + 5) % 100)
-            else:
-                value = f"Benchmark note {n}."
+            value = item.form_value(item.sample(1 + n % 5))
             values, errors = questionnaire.parse_answers({item.id: value})
             if errors:
                 raise RuntimeError(f"bench value {value!r} for {item.id} is invalid: {errors}")

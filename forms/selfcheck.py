@@ -1,7 +1,7 @@
 """The self-check form, one page per pillar, generated from the questionnaire definition.
 
-Each item type makes its own field; every field validates through `Item.parse`, the same
-rule the autosave endpoint and the importer use. Pages are rendered by the templates'
+Each item's entry (`Item.entry`, a widget kind) decides its field; every field validates
+through `Item.parse`, the same rule the autosave endpoint and the importer use. Pages are rendered by the templates'
 own macros from `field.data` and `field.errors`, not by WTForms widgets (much faster).
 
 An item may post several inputs under its id: the two counts of a percentage, and the
@@ -17,7 +17,8 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import Field, StringField, TextAreaField, ValidationError
 
-from app.assessment.questionnaire import NOT_APPLICABLE, AnswerError, Item, Questionnaire
+from app.assessment.items import NOT_APPLICABLE, AnswerError, FreeText, Item
+from app.assessment.questionnaire import Questionnaire
 
 
 def answer_error_message(error: AnswerError) -> str:
@@ -67,9 +68,9 @@ def one_newline(value):
 
 
 def make_field(item: Item) -> Field:
-    """A field for `item`; every type posts a string that `Item.parse` checks."""
+    """A field for `item`; every entry posts a string that `Item.parse` checks."""
     # the label is rendered by the templates; giving one here spares WTForms a lookup per request
-    if item.type == "text":
+    if isinstance(item.entry, FreeText):
         return TextAreaField(label=item.id, validators=[ItemValidator(item)], filters=[one_newline])
     return AnswerField(label=item.id, validators=[ItemValidator(item)])
 

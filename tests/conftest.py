@@ -176,24 +176,8 @@ def run_job(client, kind: str, **params):
 
 
 def answers_at(level: int, version: str = VERSION) -> dict:
-    """Raw answers for every item, all at `level` 1–5 of each item's range (5 = best)."""
-    questionnaire = get_questionnaire(version)
-    share = (level - 1) / 4
-    out = {}
-    for item in questionnaire.items.values():
-        if item.type == "scale":
-            out[item.id] = str(level)
-        elif item.type == "yesno":
-            out[item.id] = "yes" if level >= 3 else "no"
-        elif item.type == "count":
-            out[item.id] = str(round(item.thresholds[-1] * share))
-        elif item.type == "percent":
-            percent = item.zero_at + (item.full_at - item.zero_at) * share
-            # a percentage entered as two counts: that share of 40
-            out[item.id] = f"{round(percent * 0.4)}/40" if item.counts else str(round(percent, 1))
-        else:
-            out[item.id] = f"证据 evidence {level}"
-    return out
+    """Raw answers for every item, each at `level` 1–5 of its range (5 = best), as its entry posts it."""
+    return {item.id: item.form_value(item.sample(level)) for item in get_questionnaire(version).items.values()}
 
 
 def submitted_selfcheck(app, org_code: str, year: int, level: int = 3) -> int:

@@ -6,16 +6,17 @@ import re
 
 import pytest
 
-from app.assessment.questionnaire import NOT_APPLICABLE, get_questionnaire
+from app.assessment.items import NOT_APPLICABLE, Counts, ScaleItem, YesNoItem
+from app.assessment.questionnaire import get_questionnaire
 from tests.conftest import THIS_YEAR, VERSION, answers_at, login
 from tests.test_api import Api, make_token
 from tests.test_cli import invoke
 from tests.test_selfcheck import start, stored
 
 Q = get_questionnaire(VERSION)
-COUNTS = next(i for i in Q.items.values() if i.counts is not None and i.allows_na)  # L09
-YESNO_NA = next(i for i in Q.items.values() if i.type == "yesno" and i.allows_na)  # L08
-SCALE_NA = next(i for i in Q.items.values() if i.type == "scale" and i.allows_na)  # L04
+COUNTS = next(i for i in Q.items.values() if isinstance(i.entry, Counts) and i.allows_na)  # L09
+YESNO_NA = next(i for i in Q.items.values() if isinstance(i, YesNoItem) and i.allows_na)  # L08
+SCALE_NA = next(i for i in Q.items.values() if isinstance(i, ScaleItem) and i.allows_na)  # L04
 
 
 def page_of(selfcheck_id, item):
@@ -197,7 +198,7 @@ def raising(flag) -> dict:
             value = {True: "yes", False: "no"}.get(c.value, c.value)
         else:
             value = c.value + {"<": -1, ">": 1}.get(c.op, 0)
-            value = f"{value}/100" if item.counts else str(value)
+            value = f"{value}/100" if isinstance(item.entry, Counts) else str(value)
         answers[c.item] = value
     return answers
 
@@ -205,7 +206,7 @@ def raising(flag) -> dict:
 @pytest.mark.parametrize(
     "kind",
     [
-        lambda c: Q.items[c.item].counts is not None,  # a percentage entered as two counts
+        lambda c: isinstance(Q.items[c.item].entry, Counts),  # a percentage entered as two counts
         lambda c: c.op == "mentions",  # words in a free text
         lambda c: c.value == NOT_APPLICABLE,
     ],

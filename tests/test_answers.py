@@ -1,11 +1,11 @@
-"""answer_text: an answer as the pages and the report show it, in either language."""
+"""An answer in words, as the pages and the report show it, in either language: no app."""
 
 from dataclasses import replace
 
 import pytest
 
-from app.answers import answer_text
-from app.assessment.questionnaire import NOT_APPLICABLE, Text, get_questionnaire
+from app.assessment.items import NOT_APPLICABLE
+from app.assessment.questionnaire import Text, get_questionnaire
 
 Q = get_questionnaire("2026-1")
 COUNTS = replace(Q.items["C10"], counts=(Text("参加的党员", "Took part"), Text("党员", "Members")), allows_na=True)
@@ -25,7 +25,28 @@ COUNTS = replace(Q.items["C10"], counts=(Text("参加的党员", "Took part"), T
         (Q.items["L11"], "书记讲了两次课", "书记讲了两次课", "书记讲了两次课"),
     ],
 )
-def test_answer_text_in_both_languages(app, item, value, zh, en):
-    with app.app_context():
-        assert answer_text(item, value, "zh") == zh
-        assert answer_text(item, value, "en") == en
+def test_answer_text_in_both_languages(item, value, zh, en):
+    assert item.answer_text(value) == Text(zh, en)
+
+
+def test_a_scale_answer_says_what_its_level_means():
+    item = Q.items["L01"]
+    assert item.answer_detail(4) == item.levels[3]
+    assert item.answer_detail(NOT_APPLICABLE) is None
+    assert Q.items["L06"].answer_detail(True) is None
+
+
+@pytest.mark.parametrize(
+    ("item", "value", "posted"),
+    [
+        (Q.items["L01"], None, ""),
+        (COUNTS, NOT_APPLICABLE, "n/a"),
+        (Q.items["L06"], False, "no"),
+        (Q.items["C02"], 90.0, "90"),
+        (Q.items["C02"], 92.5, "92.5"),
+        (COUNTS, [27, 30], "27/30"),
+    ],
+)
+def test_a_typed_answer_goes_back_into_its_entry_as_posted(item, value, posted):
+    assert item.form_value(value) == posted
+    assert item.parse(posted) == value

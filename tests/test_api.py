@@ -9,6 +9,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select, text, update
 
 from app.api.auth import issue_token
+from app.assessment.items import CountItem, ScaleItem
 from app.assessment.questionnaire import get_questionnaire
 from app.assessment.scoring import score_selfcheck
 from app.extensions import db
@@ -104,10 +105,14 @@ def test_token_questionnaire_start_save_submit_result_pdf(app, client, world):
     }
     assert {lv["id"] for lv in definition["levels"]} == {lv.id for lv in questionnaire.levels}
     assert set(definition["sources"]) == set(questionnaire.sources)
-    count = next(i for i in items if i["type"] == "count")
+    for item in items:  # each type's own fields beside the common ones
+        own = questionnaire.items[item["id"]].fields()
+        assert set(own) <= set(item)
+        assert item["type"] == questionnaire.items[item["id"]].type
+    count = next(i for i in items if isinstance(questionnaire.items[i["id"]], CountItem))
     assert count["thresholds"] == list(questionnaire.items[count["id"]].thresholds)
     assert count["unit"]["zh"] == questionnaire.items[count["id"]].unit.zh
-    assert all(len(i["levels"]) == 5 for i in items if i["type"] == "scale")
+    assert all(len(i["levels"]) == 5 for i in items if isinstance(questionnaire.items[i["id"]], ScaleItem))
 
     started = api.post("/selfchecks", json={"year": THIS_YEAR})
     assert started.status_code == 201
@@ -118,7 +123,7 @@ def test_token_questionnaire_start_save_submit_result_pdf(app, client, world):
     assert (again.json["status"], again.json["editable"], again.json["answers"]) == ("draft", True, {})
 
     answers = answers_at(4)
-    scale = next(i.id for i in questionnaire.items.values() if i.type == "scale")
+    scale = next(i.id for i in questionnaire.items.values() if isinstance(i, ScaleItem))
     last = [i.id for i in questionnaire.items.values() if i.scored][-1]
     first_batch = {k: v for k, v in answers.items() if k != last}
     saved = api.patch(f"/selfchecks/{selfcheck_id}/answers", json={"answers": first_batch, "seq": 10})

@@ -39,11 +39,11 @@ THREADS_PER_USER = 2  # two tabs per user: their saves race each other, ordered 
 TEST_BUDGET_S = 55
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 QUESTIONNAIRE = get_questionnaire(available_versions()[-1])
-# the text items (unique values), two percentages and two scale items
-ITEMS = [
-    *(i.id for i in QUESTIONNAIRE.items.values() if i.type == "text"),
-    *[i.id for i in QUESTIONNAIRE.items.values() if i.type == "percent"][:2],
-    *[i.id for i in QUESTIONNAIRE.items.values() if i.type == "scale"][:2],
+# the free-text items (unique values), and two scored items of each kind of entry
+ITEMS = [i.id for i in QUESTIONNAIRE.items.values() if not i.scored] + [
+    item_id
+    for kind in {i.entry.kind for i in QUESTIONNAIRE.items.values() if i.scored}
+    for item_id in [i.id for i in QUESTIONNAIRE.items.values() if i.scored and i.entry.kind == kind][:2]
 ]
 
 
@@ -112,13 +112,9 @@ def log_in_and_start(base: str, username: str) -> tuple[requests.Session, str, i
 
 def raw_value(item_id: str, seq: int, writer: str) -> str:
     item = QUESTIONNAIRE.items[item_id]
-    if item.type == "text":
+    if not item.scored:
         return f"{writer} seq {seq}"
-    if item.counts is not None:
-        return f"{seq % 41}/40"
-    if item.type == "percent":
-        return f"{seq * 7 % 1000 / 10:.1f}"
-    return str(1 + seq % 5)  # scale
+    return item.form_value(item.sample(1 + seq % 5))
 
 
 def typed(item_id: str, raw: str):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from app.assessment.items import NO
 from app.assessment.questionnaire import Text, get_questionnaire
 from app.assessment.scoring import score_selfcheck
 from app.reports.viewmodel import Peers, Subject, build_viewmodel, format_change, format_score
@@ -127,7 +128,7 @@ def test_suggestions_per_pillar_and_priorities(app_context):
     # Who leads it, by when, its gain and the answer that triggered it: one sentence per language.
     assert s.meta.zh == (
         f"牵头：{lead.zh}；时限：{first.timeframe.zh}；预计总分提升{first.gain:.1f}分；依据：{item.id}答“否”"
-        if item.type == "yesno"
+        if item.answer_text(first.trigger) == NO
         else s.meta.zh
     )
     for lang in ("zh", "en"):
@@ -213,7 +214,7 @@ def test_evidence_and_dates(app_context):
     vm = build(result_at(3))
     text_items = [i for i in Q.items.values() if not i.scored]
     assert [e.item_id for e in vm.evidence] == [i.id for i in text_items]
-    assert vm.evidence[0].answer == "证据 evidence 3"
+    assert vm.evidence[0].answer == text_items[0].sample(3)
     assert vm.evidence[0].question == text_items[0].text
     assert vm.report_date.zh == "2026年5月4日"
     assert vm.report_date.en == "May 4, 2026"

@@ -5,6 +5,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.assessment.items import CountItem, ScaleItem
 from app.assessment.questionnaire import get_questionnaire
 from app.assessment.scoring import score_selfcheck
 from app.extensions import db
@@ -46,7 +47,7 @@ def test_fill_in_save_leave_come_back_submit(app, client, world):
     home = client.get("/selfcheck/").get_data(as_text=True)
     assert f"/selfcheck/{selfcheck_id}/{pillars[1].id}" in home  # resume where answers are missing
     shown = client.get(first_page).get_data(as_text=True)
-    scale = next(i for i in pillars[0].items if i.type == "scale")
+    scale = next(i for i in pillars[0].items if isinstance(i, ScaleItem))
     assert f'name="{scale.id}" value="4" checked' in shown
     # the rest by autosave
     rest = {i.id: answers[i.id] for p in pillars[1:] for i in p.items}
@@ -78,7 +79,7 @@ def test_fill_in_save_leave_come_back_submit(app, client, world):
 def test_the_page_shows_what_autosave_just_stored(client, world):
     login(client, "b1")
     selfcheck_id, first_page = start(client)
-    scale = next(i for i in get_questionnaire(VERSION).pillars[0].items if i.type == "scale")
+    scale = next(i for i in get_questionnaire(VERSION).pillars[0].items if isinstance(i, ScaleItem))
     for value in ("2", "5", ""):  # each page after a save shows that save, not an earlier page
         saved = client.post(f"/selfcheck/{selfcheck_id}/autosave", json={"answers": {scale.id: value}})
         assert saved.status_code == 200
@@ -92,8 +93,8 @@ def test_a_validation_error_loses_no_answer(app, client, world):
     login(client, "b1")
     selfcheck_id, first_page = start(client)
     pillar = pillar_ids(client, selfcheck_id)[0]
-    count = next(i for i in pillar.items if i.type == "count")
-    scale = next(i for i in pillar.items if i.type == "scale")
+    count = next(i for i in pillar.items if isinstance(i, CountItem))
+    scale = next(i for i in pillar.items if isinstance(i, ScaleItem))
     response = client.post(first_page, data={scale.id: "3", count.id: "lots", "go": "next"})
     assert response.status_code == 422
     page = response.get_data(as_text=True)

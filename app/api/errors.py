@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
+from .schemas import Error, ErrorDetail
 
 
 class ApiError(Exception):
@@ -27,7 +28,8 @@ class ApiError(Exception):
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None, **extra) -> Response:
-    response = jsonify(error={"code": code, "message": message, "fields": fields or {}}, **extra)
+    body = Error(error=ErrorDetail(code=code, message=message, fields=fields or {})).model_dump()
+    response = jsonify(**body, **extra)
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="api"'

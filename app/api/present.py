@@ -1,4 +1,4 @@
-"""The JSON shapes of the API: plain dicts built from models and domain objects.
+"""The API's responses built from models and domain objects (`schemas.py` says what each holds).
 
 Bilingual texts are objects {"zh": ..., "en": ...}, so a client can show either language;
 times are UTC in ISO 8601 with a "Z".
@@ -9,138 +9,128 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
-from app.assessment.questionnaire import Item, Level, Questionnaire, Reference, Text, get_questionnaire
-from app.assessment.scoring import Result, change_since
+from app.assessment import questionnaire as q
+from app.assessment.scoring import OVERALL, Result, change_since
 from app.assessment.suggestions import Suggestion
 
-from ..comparison.queries import OVERALL
-from ..models import Cycle, Organisation, SelfCheck, User
+from .. import models
+from . import schemas as s
 
 
-def text(value: Text | None) -> dict | None:
-    return {"zh": value.zh, "en": value.en} if value is not None else None
+def text(value: q.Text | None) -> s.Text | None:
+    return s.Text(zh=value.zh, en=value.en) if value is not None else None
 
 
 def timestamp(value: datetime | None) -> str | None:
     return value.replace(microsecond=0).isoformat() + "Z" if value is not None else None
 
 
-def reference(ref: Reference) -> dict:
-    return {"source": ref.source, "passage": ref.passage, "quote": text(ref.quote)}
+def reference(ref: q.Reference) -> s.Reference:
+    return s.Reference(source=ref.source, passage=ref.passage, quote=text(ref.quote))
 
 
-def level(lv: Level) -> dict:
-    return {"id": lv.id, "min": lv.min, "name": text(lv.name), "description": text(lv.description)}
+def level(lv: q.Level) -> s.Level:
+    return s.Level(id=lv.id, min=lv.min, name=text(lv.name), description=text(lv.description))
 
 
-def level_ref(lv: Level | None) -> dict | None:
-    return {"id": lv.id, "name": text(lv.name)} if lv is not None else None
+def level_ref(lv: q.Level | None) -> s.LevelRef | None:
+    return s.LevelRef(id=lv.id, name=text(lv.name)) if lv is not None else None
 
 
-def item(it: Item) -> dict:
-    out = {
-        "id": it.id,
-        "pillar": it.pillar_id,
-        "type": it.type,
-        "weight": it.weight,
-        "scored": it.scored,
-        "text": text(it.text),
-        "help": text(it.help),
-        "ref": reference(it.ref),
-        "lead": it.lead if it.scored else None,
-        "not_applicable": it.allows_na,
-    }
-    if it.type == "scale":
-        out["levels"] = [text(lv) for lv in it.levels]
-    elif it.type == "count":
-        out.update(thresholds=list(it.thresholds), max=it.max, unit=text(it.unit))
-    elif it.type == "percent":
-        counts = {"part": text(it.counts[0]), "whole": text(it.counts[1])} if it.counts else None
-        out.update(zero_at=it.zero_at, full_at=it.full_at, counts=counts)
-    return out
+def item(it) -> s.Item:
+    """An item: what every type has, and its type's own fields (`Item.fields`)."""
+    return s.Item(
+        id=it.id,
+        pillar=it.pillar_id,
+        type=it.type,
+        weight=it.weight,
+        scored=it.scored,
+        text=text(it.text),
+        help=text(it.help),
+        ref=reference(it.ref),
+        lead=it.lead if it.scored else None,
+        not_applicable=it.allows_na,
+        **it.fields(),
+    )
 
 
 @cache
 def questionnaire(version: str) -> dict:
-    """The whole definition of a questionnaire version, built once per process."""
-    q: Questionnaire = get_questionnaire(version)
-    return {
-        "version": q.version,
-        "title": text(q.title),
-        "sources": {key: text(value) for key, value in q.sources.items()},
-        "leads": {key: text(value) for key, value in q.leads.items()},
-        "timeframes": {key: text(value) for key, value in q.timeframes.items()},
-        "levels": [level(lv) for lv in q.levels],
-        "pillars": [
-            {
-                "id": p.id,
-                "weight": p.weight,
-                "name": text(p.name),
-                "description": text(p.description),
-                "levels": [text(t) for t in p.level_texts],
-                "items": [item(it) for it in p.items],
-            }
-            for p in q.pillars
+    """The whole definition of a questionnaire version as JSON, built once per process."""
+    definition = q.get_questionnaire(version)
+    return s.Questionnaire(
+        version=definition.version,
+        title=text(definition.title),
+        sources={key: text(value) for key, value in definition.sources.items()},
+        leads={key: text(value) for key, value in definition.leads.items()},
+        timeframes={key: text(value) for key, value in definition.timeframes.items()},
+        levels=[level(lv) for lv in definition.levels],
+        pillars=[
+            s.Pillar(
+                id=p.id,
+                weight=p.weight,
+                name=text(p.name),
+                description=text(p.description),
+                levels=[text(t) for t in p.level_texts],
+                items=[item(it) for it in p.items],
+            )
+            for p in definition.pillars
         ],
-        "flags": [
-            {
-                "id": f.id,
-                "when": [
-                    {"item": c.item, "op": c.op, "value": list(c.value) if c.op == "mentions" else c.value}
+        flags=[
+            s.Flag(
+                id=f.id,
+                when=[
+                    s.Condition(item=c.item, op=c.op, value=list(c.value) if c.op == "mentions" else c.value)
                     for c in f.when
                 ],
-                "text": text(f.text),
-            }
-            for f in q.flags
+                text=text(f.text),
+            )
+            for f in definition.flags
         ],
-        "suggestions": [
-            {
-                "id": s.id,
-                "item": s.item,
-                "pillar": s.pillar if s.pillar is not None else q.items[s.item].pillar_id,
-                "below": s.below,
-                "covers": list(s.covers),
-                "lead": s.lead,
-                "timeframe": s.timeframe,
-                "text": text(s.text),
-                "ref": reference(s.ref),
-            }
-            for s in q.suggestions
+        suggestions=[
+            s.SuggestionRule(
+                id=rule.id,
+                item=rule.item,
+                pillar=rule.pillar if rule.pillar is not None else definition.items[rule.item].pillar_id,
+                below=rule.below,
+                covers=list(rule.covers),
+                lead=rule.lead,
+                timeframe=rule.timeframe,
+                text=text(rule.text),
+                ref=reference(rule.ref),
+            )
+            for rule in definition.suggestions
         ],
-    }
+    ).model_dump(mode="json")
 
 
-def cycle(c: Cycle) -> dict:
-    return {
-        "year": c.year,
-        "questionnaire_version": c.questionnaire_version,
-        "opens_on": c.opens_on.isoformat(),
-        "closes_on": c.closes_on.isoformat(),
-        "open": c.is_open(),
-    }
+def cycle(c: models.Cycle) -> s.Cycle:
+    return s.Cycle(
+        year=c.year,
+        questionnaire_version=c.questionnaire_version,
+        opens_on=c.opens_on,
+        closes_on=c.closes_on,
+        open=c.is_open(),
+    )
 
 
-def organisation(org: Organisation) -> dict:
-    return {
-        "id": org.id,
-        "code": org.code,
-        "name": org.name,
-        "kind": org.kind,
-        "parent": org.parent.code if org.parent is not None else None,
-    }
+def organisation(org: models.Organisation) -> s.Organisation:
+    return s.Organisation(
+        id=org.id,
+        code=org.code,
+        name=org.name,
+        kind=org.kind,
+        parent=org.parent.code if org.parent is not None else None,
+    )
 
 
-def user(u: User) -> dict:
-    return {
-        "username": u.username,
-        "name": u.name,
-        "role": u.role,
-        "locale": u.locale,
-        "organisation": organisation(u.organisation),
-    }
+def user(u: models.User) -> s.User:
+    return s.User(
+        username=u.username, name=u.name, role=u.role, locale=u.locale, organisation=organisation(u.organisation)
+    )
 
 
-def selfcheck_summary(sc: SelfCheck) -> dict:
+def summary_fields(sc: models.SelfCheck) -> dict:
     """What a list shows: scores and levels are those stored at submission (null for drafts)."""
     return {
         "id": sc.id,
@@ -155,100 +145,107 @@ def selfcheck_summary(sc: SelfCheck) -> dict:
     }
 
 
-def selfcheck(sc: SelfCheck, answers: dict, *, editable: bool) -> dict:
-    q = get_questionnaire(sc.cycle.questionnaire_version)
-    return {
-        **selfcheck_summary(sc),
-        "questionnaire_version": sc.cycle.questionnaire_version,
-        "editable": editable,
-        "answered": len(answers),
-        "total": len(q.items),
-        "answers": answers,
-    }
+def selfcheck_summary(sc: models.SelfCheck) -> s.SelfCheckSummary:
+    return s.SelfCheckSummary(**summary_fields(sc))
 
 
-def peer_position(positions: dict) -> dict | None:
-    """Measure → PeerPosition (see `app.comparison.peers`) as JSON; None when there is no position."""
+def selfcheck(sc: models.SelfCheck, answers: dict, *, editable: bool) -> s.SelfCheck:
+    return s.SelfCheck(
+        **summary_fields(sc),
+        questionnaire_version=sc.cycle.questionnaire_version,
+        editable=editable,
+        answered=len(answers),
+        total=len(q.get_questionnaire(sc.cycle.questionnaire_version).items),
+        answers=answers,
+    )
+
+
+def peer_position(positions: dict) -> s.PeerPosition | None:
+    """Measure → PeerPosition (see `app.comparison.peers`); None when there is no position."""
     if not positions:
         return None
 
     def one(p):
-        return {"score": p.score, "percentile": p.percentile, "quartile": p.quartile, "peers": p.peers}
+        return s.Position(score=p.score, percentile=p.percentile, quartile=p.quartile, peers=p.peers)
 
-    return {
-        "overall": one(positions[OVERALL]) if OVERALL in positions else None,
-        "pillars": {measure: one(p) for measure, p in positions.items() if measure != OVERALL},
-    }
+    return s.PeerPosition(
+        overall=one(positions[OVERALL]) if OVERALL in positions else None,
+        pillars={measure: one(p) for measure, p in positions.items() if measure != OVERALL},
+    )
 
 
-def suggestion(s: Suggestion, shown: str) -> dict:
-    return {
-        "id": s.rule.id,
-        "pillar": s.pillar_id,
-        "item": s.item_id,
-        "score": s.score,
-        "target": s.target,
-        "gain": s.gain,
-        "priority": shown == "priority",
-        "shown": shown,
-        "lead": s.lead,
-        "timeframe": text(s.timeframe),
-        "trigger": s.trigger,
-        "text": text(s.rule.text),
-        "ref": reference(s.rule.ref),
-    }
+def suggestion(sg: Suggestion, shown: str) -> s.Suggestion:
+    return s.Suggestion(
+        id=sg.rule.id,
+        pillar=sg.pillar_id,
+        item=sg.item_id,
+        score=sg.score,
+        target=sg.target,
+        gain=sg.gain,
+        priority=shown == "priority",
+        shown=shown,
+        lead=sg.lead,
+        timeframe=text(sg.timeframe),
+        trigger=sg.trigger,
+        text=text(sg.rule.text),
+        ref=reference(sg.rule.ref),
+    )
 
 
 def result(
-    sc: SelfCheck, res: Result, previous: SelfCheck | None, previous_res: Result | None, positions: dict
-) -> dict:
+    sc: models.SelfCheck,
+    res: Result,
+    previous: models.SelfCheck | None,
+    previous_res: Result | None,
+    positions: dict,
+) -> s.Result:
     change = None
     if previous is not None and previous_res is not None:
         diff = change_since(res, previous_res)
-        change = {
-            "year": previous.cycle.year,
-            "selfcheck_id": previous.id,
-            "score": previous_res.score,
-            "overall": diff.get("overall"),
-            "pillars": {p.pillar.id: diff.get(p.pillar.id) for p in res.pillars},
-        }
-    suggestions = [suggestion(s, "priority") for s in res.priorities]
+        change = s.Change(
+            year=previous.cycle.year,
+            selfcheck_id=previous.id,
+            score=previous_res.score,
+            overall=diff.get(OVERALL),
+            pillars={p.pillar.id: diff.get(p.pillar.id) for p in res.pillars},
+        )
+    suggestions = [suggestion(sg, "priority") for sg in res.priorities]
     for p in res.pillars:
-        suggestions += [suggestion(s, "pillar") for s in res.other_suggestions(p.pillar.id)]
-        suggestions += [suggestion(s, "more") for s in res.further_suggestions(p.pillar.id)]
-    return {
-        "selfcheck_id": sc.id,
-        "year": sc.cycle.year,
-        "organisation": organisation(sc.organisation),
-        "status": sc.status,
-        "provisional": not sc.submitted,
-        "complete": res.complete,
-        "score": res.score,
-        "level": level_ref(res.level),
-        "pillars": [
-            {
-                "id": p.pillar.id,
-                "name": text(p.pillar.name),
-                "score": p.score,
-                "level": level_ref(p.level),
-                "level_text": text(p.level_text),
-                "missing": list(p.missing),
-                "items": [
-                    {
-                        "id": r.item.id,
-                        "value": r.value,
-                        "score": r.score,
-                        "answered": r.answered,
-                        "not_applicable": r.not_applicable,
-                    }
+        suggestions += [suggestion(sg, "pillar") for sg in res.other_suggestions(p.pillar.id)]
+        suggestions += [suggestion(sg, "more") for sg in res.further_suggestions(p.pillar.id)]
+    return s.Result(
+        selfcheck_id=sc.id,
+        year=sc.cycle.year,
+        organisation=organisation(sc.organisation),
+        status=sc.status,
+        provisional=not sc.submitted,
+        complete=res.complete,
+        score=res.score,
+        level=level_ref(res.level),
+        pillars=[
+            s.PillarResult(
+                id=p.pillar.id,
+                name=text(p.pillar.name),
+                score=p.score,
+                level=level_ref(p.level),
+                level_text=text(p.level_text),
+                missing=list(p.missing),
+                items=[
+                    s.ItemResult(
+                        id=r.item.id,
+                        value=r.value,
+                        score=r.score,
+                        answered=r.answered,
+                        not_applicable=r.not_applicable,
+                    )
                     for r in p.items
                 ],
-            }
+            )
             for p in res.pillars
         ],
-        "missing": list(res.missing),
-        "flags": [{"id": f.id, "text": text(f.text)} for f in res.flags],
-        "suggestions": suggestions,
-        "change_since_last_year": change,
-        "peer_position": peer_position(positions),
-    }
+        missing=list(res.missing),
+        flags=[s.RaisedFlag(id=f.id, text=text(f.text)) for f in res.flags],
+        suggestions=suggestions,
+        change_since_last_year=change,
+        peer_position=peer_position(positions),
+    )

@@ -1,13 +1,19 @@
 """The JSON API, /api/v1. Each view: authenticate (before_request) → load with the pages' access
-rules → validate → call the same service as the pages → answer JSON."""
+rules → validate (the operation's schemas) → call the same service as the pages → answer JSON.
+
+Each view is declared once with `@operation`: its summary, its request schemas (query, body) and
+its responses, as models of `schemas.py`. The decorator validates the request with them, and
+`openapi.py` makes the document from the same declarations.
+"""
 
 from __future__ import annotations
 
-import math
+from functools import wraps
 from io import BytesIO
 
-from flask import Blueprint, g, jsonify, request, send_file, url_for
+from flask import Blueprint, current_app, g, jsonify, request, send_file, url_for
 from flask_babel import gettext as _
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
@@ -21,16 +27,17 @@ from ..models import ORG_KINDS, Cycle, Organisation, SelfCheck, User
 from ..reports.service import report_filename, report_for
 from ..reports.viewmodel import MODES
 from ..selfcheck import service
+from ..selfcheck.schemas import MAX_ANSWERS, Invalid, SaveAnswers, parse
 from . import errors, present
+from . import schemas as s
 from .auth import api_token_id, api_user, authenticate
 from .errors import ApiError
-from .openapi import openapi_document
+from .openapi import PREFIX, Operation, openapi_document
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
 csrf.exempt(bp)  # tokens, not cookies, authenticate the API
 errors.register(bp)
 
-MAX_ANSWERS = 200
 PUBLIC = {"api.openapi"}
 
 
@@ -56,24 +63,52 @@ def bad_request(fields: dict, message: str | None = None) -> ApiError:
     return ApiError(400, "bad_request", message or _("The request could not be read."), fields)
 
 
-def year_arg(name: str) -> int | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return None
+FIELD_MESSAGES = {
+    "answers": lambda: _("Expected an object of at most %(n)d answers by question id.", n=MAX_ANSWERS),
+    "seq": lambda: _("Expected a count of your saves, from 0 to %(max)s.", max=service.MAX_SEQ),
+    "base": lambda: _("Expected an object of the answers as you last saw them, by question id."),
+    "year": lambda: _("Expected a year, a whole number such as 2026."),
+    "kind": lambda: _("Expected one of: %(choices)s.", choices=", ".join(ORG_KINDS)),
+    "lang": lambda: _("Expected one of: %(choices)s.", choices=", ".join(MODES)),
+}
+
+
+def validated(model: type[BaseModel], data):
+    """`data` as `model`, or a 400 naming each field that does not fit, in the user's language."""
     try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not 0 <= value < 10_000:
-        raise bad_request({name: _("Expected a year, a whole number such as 2026.")})
-    return value
+        return parse(model, data)
+    except Invalid as exc:
+        raise bad_request({field: FIELD_MESSAGES.get(field, unreadable)() for field in exc.fields}) from None
 
 
-def json_body() -> dict:
-    payload = request.get_json(force=True, silent=True)
-    if not isinstance(payload, dict):
-        raise bad_request({}, _("The body must be a JSON object."))
-    return payload
+def unreadable() -> str:
+    return _("The request could not be read.")
+
+
+def operation(*, query: type[BaseModel] | None = None, body: type[BaseModel] | None = None, **doc):
+    """Declare a view's operation (see `openapi.Operation`); the view gets the validated `query` and `body`."""
+
+    def decorate(view):
+        @wraps(view)
+        def validating(**kwargs):
+            if query is not None:
+                kwargs["query"] = validated(query, request.args.to_dict())
+            if body is not None:
+                payload = request.get_json(force=True, silent=True)
+                if not isinstance(payload, dict):
+                    raise bad_request({}, _("The body must be a JSON object."))
+                kwargs["body"] = validated(body, payload)
+            return view(**kwargs)
+
+        validating.operation = Operation(query=query, body=body, **doc)
+        return validating
+
+    return decorate
+
+
+def respond(model: BaseModel, status: int = 200):
+    """`model` as the JSON response (serialised by pydantic, in one pass)."""
+    return current_app.response_class(model.model_dump_json(), status=status, mimetype="application/json")
 
 
 def visible_org(user: User, code: str) -> Organisation:
@@ -111,97 +146,98 @@ def not_editable(selfcheck: SelfCheck) -> ApiError:
     return ApiError(409, "cycle_closed", _("This cycle is closed."))
 
 
-def whole_number(value) -> int | None:
-    """A JSON whole number (JSON Schema counts 2026.0 as an integer too); None for anything else."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return None
-
-
-def answer_value(value):
-    """A JSON answer value as the questionnaire parses it: a scalar, or a pair of them (the two
-    counts of a percentage); ValueError for any other list or an object.
-
-    A number no float holds exactly (or not at all: 1e400, NaN) goes on as text, which the
-    questionnaire then rejects with its own message.
-    """
-    if value is None or isinstance(value, str | bool):
-        return value
-    if isinstance(value, list) and len(value) == 2 and not any(isinstance(v, list | dict) for v in value):
-        return [answer_value(v) for v in value]
-    if isinstance(value, int):
-        return value if abs(value) < 10**15 else str(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) and abs(value) < 1e15 else str(value)
-    raise ValueError(value)
-
-
-def answer_values(raw: dict) -> tuple[dict, list]:
-    """The readable values of `raw` (see `answer_value`), and the keys of the others."""
-    values, unreadable = {}, []
-    for key, value in raw.items():
-        try:
-            values[key] = answer_value(value)
-        except ValueError:
-            unreadable.append(key)
-    return values, unreadable
-
-
 # ---------------------------------------------------------------- documents
+
+SAVE_DESCRIPTION = (
+    "`answers` maps question ids to values (see `Item`); an empty string or null clears an answer. "
+    "`seq` counts the saves made with your token (1, 2, 3, …; at most 2147483647, so a clock "
+    "reading is refused): an answer this token last wrote with a higher number is not overwritten "
+    "and is listed in `stale`. Numbers of different writers (another token, a page) are never "
+    "compared: between writers, `base` decides. `base`, optional, maps question ids to the values "
+    "you last read: where the stored answer is no longer that and differs from yours, it is kept "
+    "and returned in `conflicts` (409). A save with neither `seq` nor `base` always applies."
+)
 
 
 @bp.route("/openapi.json")
+@operation(
+    summary="This document",
+    op_ids={"GET": "openapi"},
+    responses={200: ("The OpenAPI 3.1 document.", {"type": "object"})},
+    errors=(),
+    public=True,
+)
 def openapi():
     return jsonify(openapi_document())
 
 
 @bp.route("/me")
+@operation(summary="The user the token belongs to", op_ids={"GET": "me"}, responses={200: ("The user.", s.User)})
 def me():
-    return jsonify(present.user(api_user()))
+    return respond(present.user(api_user()))
 
 
 @bp.route("/cycles")
+@operation(
+    summary="The self-check cycles, newest first",
+    op_ids={"GET": "listCycles"},
+    responses={200: ("The cycles.", s.Cycles)},
+)
 def cycles():
     rows = db.session.scalars(select(Cycle).order_by(Cycle.year.desc()))
-    return jsonify(cycles=[present.cycle(c) for c in rows])
+    return respond(s.Cycles(cycles=[present.cycle(c) for c in rows]))
 
 
 @bp.route("/cycles/<int:year>/questionnaire")
+@operation(
+    summary="The whole questionnaire of a cycle, in both languages",
+    op_ids={"GET": "getQuestionnaire"},
+    path=s.YearPath,
+    responses={200: ("The questionnaire definition.", s.Questionnaire)},
+    errors=("Unauthorized", "NotFound"),
+)
 def questionnaire(year: int):
     cycle = cycle_or_404(year)
     return jsonify(present.questionnaire(cycle.questionnaire_version))
 
 
 @bp.route("/organisations")
-def organisations():
+@operation(
+    summary="The organisations you may see (a branch user: their own branch)",
+    op_ids={"GET": "listOrganisations"},
+    query=s.OrganisationsQuery,
+    responses={200: ("The organisations, in tree order.", s.Organisations)},
+    errors=("BadRequest", "Unauthorized", "NotFound"),
+)
+def organisations(query: s.OrganisationsQuery):
     """The organisations the caller may see, optionally one subtree (`root`) and one kind."""
     user = api_user()
-    query = select(Organisation).where(subtree_filter(user))
+    rows = select(Organisation).where(subtree_filter(user))
     if user.role == "branch":
-        query = query.where(Organisation.id == user.organisation_id)
-    root = request.args.get("root")
-    if root:
-        query = query.where(Organisation.in_subtree(visible_org(user, root).path))
-    kind = request.args.get("kind")
-    if kind is not None:
-        if kind not in ORG_KINDS:
-            raise bad_request({"kind": _("Expected one of: %(choices)s.", choices=", ".join(ORG_KINDS))})
-        query = query.where(Organisation.kind == kind)
-    rows = db.session.scalars(query.order_by(Organisation.path))
-    return jsonify(organisations=[present.organisation(org) for org in rows])
+        rows = rows.where(Organisation.id == user.organisation_id)
+    if query.root:
+        rows = rows.where(Organisation.in_subtree(visible_org(user, query.root).path))
+    if query.kind is not None:
+        rows = rows.where(Organisation.kind == query.kind)
+    found = db.session.scalars(rows.order_by(Organisation.path))
+    return respond(s.Organisations(organisations=[present.organisation(org) for org in found]))
 
 
 # ---------------------------------------------------------------- self-checks
 
 
 @bp.route("/selfchecks")
-def selfchecks():
+@operation(
+    summary="The self-checks you may see, newest cycle first",
+    op_ids={"GET": "listSelfChecks"},
+    query=s.SelfChecksQuery,
+    responses={200: ("The self-checks.", s.SelfChecks)},
+    errors=("BadRequest", "Unauthorized", "NotFound"),
+)
+def selfchecks(query: s.SelfChecksQuery):
     """The self-checks the caller may see, newest cycle first, optionally one year and one subtree (`org`)."""
     user = api_user()
-    year = year_arg("year")
-    query = (
+    rows = (
         select(SelfCheck)
         .join(Organisation, SelfCheck.organisation_id == Organisation.id)
         .join(Cycle, SelfCheck.cycle_id == Cycle.id)
@@ -209,51 +245,81 @@ def selfchecks():
         .where(subtree_filter(user))
     )
     if user.role == "branch":
-        query = query.where(Organisation.id == user.organisation_id)
-    if year is not None:
-        query = query.where(Cycle.year == year)
-    code = request.args.get("org")
-    if code:
-        query = query.where(Organisation.in_subtree(visible_org(user, code).path))
-    rows = db.session.scalars(query.order_by(Cycle.year.desc(), Organisation.path))
-    return jsonify(selfchecks=[present.selfcheck_summary(sc) for sc in rows])
+        rows = rows.where(Organisation.id == user.organisation_id)
+    if query.year is not None:
+        rows = rows.where(Cycle.year == query.year)
+    if query.org:
+        rows = rows.where(Organisation.in_subtree(visible_org(user, query.org).path))
+    found = db.session.scalars(rows.order_by(Cycle.year.desc(), Organisation.path))
+    return respond(s.SelfChecks(selfchecks=[present.selfcheck_summary(sc) for sc in found]))
 
 
 @bp.route("/selfchecks", methods=["POST"])
-def start_selfcheck():
+@operation(
+    summary="Start your branch's self-check of a year (branch users; idempotent)",
+    op_ids={"POST": "startSelfCheck"},
+    body=s.StartSelfCheck,
+    responses={200: ("It existed already.", s.SelfCheck), 201: ("Started.", s.SelfCheck)},
+    errors=("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict"),
+)
+def start_selfcheck(body: s.StartSelfCheck):
     """A branch user starts (or finds) their branch's self-check of a year: 201 when created, 200 when it existed."""
     user = api_user()
     if user.role != "branch":
         raise forbidden()
-    year = whole_number(json_body().get("year"))
-    if year is None:
-        raise bad_request({"year": _("Expected a year, a whole number such as 2026.")})
-    cycle = cycle_or_404(year)
+    cycle = cycle_or_404(body.year)
     existing = db.session.scalar(
         select(SelfCheck).where(SelfCheck.organisation_id == user.organisation_id, SelfCheck.cycle_id == cycle.id)
     )
     if existing is None and not cycle.is_open():
         raise ApiError(409, "cycle_closed", _("This cycle is closed."))
     selfcheck = existing or service.start_selfcheck(user.organisation, cycle)
-    response = jsonify(selfcheck_json(user, selfcheck))
+    response = respond(selfcheck_json(user, selfcheck), 200 if existing else 201)
     if existing is None:
-        response.status_code = 201
         response.headers["Location"] = url_for(".selfcheck", selfcheck_id=selfcheck.id)
     return response
 
 
-def selfcheck_json(user: User, selfcheck: SelfCheck) -> dict:
+def selfcheck_json(user: User, selfcheck: SelfCheck) -> s.SelfCheck:
     return present.selfcheck(selfcheck, service.typed_answers(selfcheck), editable=can_edit(user, selfcheck))
 
 
 @bp.route("/selfchecks/<int:selfcheck_id>")
+@operation(
+    summary="A self-check with its answers",
+    op_ids={"GET": "getSelfCheck"},
+    path=s.SelfCheckPath,
+    responses={200: ("The self-check.", s.SelfCheck)},
+    errors=("Unauthorized", "NotFound"),
+)
 def selfcheck(selfcheck_id: int):
     user = api_user()
-    return jsonify(selfcheck_json(user, selfcheck_or_404(user, selfcheck_id)))
+    return respond(selfcheck_json(user, selfcheck_or_404(user, selfcheck_id)))
 
 
 @bp.route("/selfchecks/<int:selfcheck_id>/answers", methods=["PATCH", "POST"])
-def save_answers(selfcheck_id: int):
+@operation(
+    summary="Save draft answers (the pages' autosave uses the same path)",
+    op_ids={"PATCH": "saveAnswers", "POST": "saveAnswersPost"},
+    description=SAVE_DESCRIPTION,
+    path=s.SelfCheckPath,
+    body=SaveAnswers,
+    responses={
+        200: ("Saved.", s.SaveOutcome),
+        409: (
+            "Submitted (`already_submitted`), cycle closed (`cycle_closed`), or, with `base`, answers someone else "
+            "changed meanwhile (`conflict`): those were kept, the others saved.",
+            (s.SaveConflict, s.Error),
+        ),
+        422: (
+            "Some answers are invalid (`invalid_answers`, in `fields` by question id); the valid ones were saved "
+            "all the same.",
+            s.SaveError,
+        ),
+    },
+    errors=("BadRequest", "Unauthorized", "Forbidden", "NotFound"),
+)
+def save_answers(selfcheck_id: int, body: SaveAnswers):
     """Save draft answers through the same service as the pages' autosave.
 
     Valid answers are saved even when others are invalid (422, with the invalid ones in
@@ -266,37 +332,26 @@ def save_answers(selfcheck_id: int):
     require_own_branch(user, selfcheck)
     if not can_edit(user, selfcheck):
         raise not_editable(selfcheck)
-    payload = json_body()
-    answers, raw_seq, base = payload.get("answers"), payload.get("seq"), payload.get("base")
-    if not isinstance(answers, dict) or len(answers) > MAX_ANSWERS:
-        raise bad_request({"answers": _("Expected an object of at most %(n)d answers by question id.", n=MAX_ANSWERS)})
-    seq = whole_number(raw_seq) if "seq" in payload else None
-    if "seq" in payload and (seq is None or not 0 <= seq <= service.MAX_SEQ):  # null too: the document says a number
-        raise bad_request({"seq": _("Expected a count of your saves, from 0 to %(max)s.", max=service.MAX_SEQ)})
-    base_values, base_unreadable = answer_values(base) if isinstance(base, dict) else ({}, "base" in payload)
-    if base_unreadable:
-        raise bad_request({"base": _("Expected an object of the answers as you last saw them, by question id.")})
-    answers, unreadable = answer_values(answers)
     try:
         outcome = service.save_answers(
             selfcheck,
-            answers,
+            body.readable(),
             user,
             writer=service.token_writer(api_token_id()),
-            seq=seq,
-            base=base_values if "base" in payload else None,
+            seq=body.seq,
+            base=body.base,
         )
     except service.NotEditable:
         raise not_editable(selfcheck) from None
     db.session.refresh(selfcheck)
-    body = {
-        "saved": outcome.saved,
-        "stale": outcome.stale,
-        "answered": outcome.answered,
-        "total": len(service.questionnaire_of(selfcheck).items),
-        "revision": selfcheck.revision,
-    }
-    fields = {key: _("This answer could not be read.") for key in unreadable}
+    saved = s.SaveOutcome(
+        saved=outcome.saved,
+        stale=outcome.stale,
+        answered=outcome.answered,
+        total=len(service.questionnaire_of(selfcheck).items),
+        revision=selfcheck.revision,
+    )
+    fields = {key: _("This answer could not be read.") for key in body.unreadable()}
     fields.update((key, answer_error_message(err)) for key, err in outcome.errors.items())
     if outcome.conflicts:
         raise ApiError(
@@ -305,17 +360,28 @@ def save_answers(selfcheck_id: int):
             _("Someone else changed some answers meanwhile. Both versions are shown: save again to keep yours."),
             {**fields, **{key: _("Changed meanwhile by someone else.") for key in outcome.conflicts}},
             conflicts={
-                key: {"theirs": c.theirs, "by": c.by, "at": present.timestamp(c.at)}
+                key: s.ConflictingAnswer(theirs=c.theirs, by=c.by, at=present.timestamp(c.at)).model_dump()
                 for key, c in outcome.conflicts.items()
             },
-            **body,
+            **saved.model_dump(),
         )
     if fields:
-        raise ApiError(422, "invalid_answers", _("Some answers need correcting; the others are saved."), fields, **body)
-    return jsonify(body)
+        message = _("Some answers need correcting; the others are saved.")
+        raise ApiError(422, "invalid_answers", message, fields, **saved.model_dump())
+    return respond(saved)
 
 
 @bp.route("/selfchecks/<int:selfcheck_id>/submit", methods=["POST"])
+@operation(
+    summary="Submit a complete draft; it becomes read-only",
+    op_ids={"POST": "submitSelfCheck"},
+    path=s.SelfCheckPath,
+    responses={
+        200: ("Submitted: the result.", s.Result),
+        422: ("Not complete (`incomplete`): the unanswered question ids are in `fields`.", s.Error),
+    },
+    errors=("Unauthorized", "Forbidden", "NotFound", "Conflict"),
+)
 def submit(selfcheck_id: int):
     user = api_user()
     selfcheck = selfcheck_or_404(user, selfcheck_id)
@@ -333,10 +399,10 @@ def submit(selfcheck_id: int):
         ) from None
     except service.NotEditable:
         raise not_editable(selfcheck) from None
-    return jsonify(result_json(selfcheck))
+    return respond(result_json(selfcheck))
 
 
-def result_json(selfcheck: SelfCheck) -> dict:
+def result_json(selfcheck: SelfCheck) -> s.Result:
     previous = service.previous_selfcheck(selfcheck)
     return present.result(
         selfcheck,
@@ -348,18 +414,29 @@ def result_json(selfcheck: SelfCheck) -> dict:
 
 
 @bp.route("/selfchecks/<int:selfcheck_id>/result")
+@operation(
+    summary="Scores, levels, flags and ranked suggestions (provisional for a draft)",
+    op_ids={"GET": "getResult"},
+    path=s.SelfCheckPath,
+    responses={200: ("The result.", s.Result)},
+    errors=("Unauthorized", "NotFound"),
+)
 def result(selfcheck_id: int):
-    return jsonify(result_json(selfcheck_or_404(api_user(), selfcheck_id)))
+    return respond(result_json(selfcheck_or_404(api_user(), selfcheck_id)))
 
 
 @bp.route("/selfchecks/<int:selfcheck_id>/report.pdf")
-def report(selfcheck_id: int):
+@operation(
+    summary="The diagnostic report as a PDF",
+    op_ids={"GET": "getReport"},
+    path=s.SelfCheckPath,
+    query=s.ReportQuery,
+    responses={200: ("The PDF.", {"type": "string", "format": "binary"}, "application/pdf")},
+    errors=("BadRequest", "Unauthorized", "NotFound"),
+)
+def report(selfcheck_id: int, query: s.ReportQuery):
     selfcheck = selfcheck_or_404(api_user(), selfcheck_id)
-    lang = request.args.get("lang", "bilingual")
-    if lang not in MODES:
-        raise bad_request({"lang": _("Expected one of: %(choices)s.", choices=", ".join(MODES))})
-    pdf = report_for(selfcheck, lang)
-    audit.record_now("report_download", api_user(), report_filename(selfcheck, lang))
-    return send_file(
-        BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=report_filename(selfcheck, lang)
-    )
+    pdf = report_for(selfcheck, query.lang)
+    filename = report_filename(selfcheck, query.lang)
+    audit.record_now("report_download", api_user(), filename)
+    return send_file(BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=filename)

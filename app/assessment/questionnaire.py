@@ -4,57 +4,31 @@ A definition is validated as it is loaded; anything malformed raises
 `QuestionnaireError` naming the file and the item, so the app refuses to start
 instead of showing a broken form.
 
-Typed answers (what `Item.parse` returns and the database stores as JSON): a scale item an
-int 1–5, yes/no a bool, a count an int, a percentage a float 0–100 or, for an item entered
-as two counts, the list [part, whole]; a text item a str. An item that allows it may also be
-answered `NOT_APPLICABLE`, which counts as answered and is left out of every mean.
+Each item is an instance of its type's class (`items.py`), which reads its own fields of the
+file and its answers. An item that allows it may also be answered `NOT_APPLICABLE`, which
+counts as answered and is left out of every mean.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 import yaml
 
+from .items import ITEM_TYPES, NOT_APPLICABLE, AnswerError, Item
+from .text import LANGUAGES, Text
+
 QUESTIONNAIRE_DIR = Path(__file__).parent / "questionnaires"
-LANGUAGES = ("zh", "en")
-ITEM_TYPES = ("scale", "yesno", "count", "percent", "text")
 OPERATORS = ("==", "!=", ">=", "<=", ">", "<")
-SCALE_POINTS = 5
-NOT_APPLICABLE = "n/a"  # the typed "not applicable" answer: never a score, never zero
-NA_TOKENS = {"n/a", "na", "不适用", "not applicable"}
-MAX_WHOLE = 100_000  # the largest second count of a two-count percentage
+ITEM_KEYS = {"id", "type", "weight", "text", "help", "ref", "lead", "not_applicable"}  # every type's
 
 
 class QuestionnaireError(ValueError):
     """A questionnaire definition is malformed."""
-
-
-class AnswerError(ValueError):
-    """An answer does not fit its item.
-
-    `code` names the problem (unreadable, too_long, yes_no, percent, whole_number, unknown_item) and
-    `params` its numbers; the web layer turns them into a message in the user's language.
-    """
-
-    def __init__(self, item_id: str, code: str, **params):
-        super().__init__(f"{item_id}: {code} {params}".rstrip())
-        self.item_id = item_id
-        self.code = code
-        self.params = params
-
-
-@dataclass(frozen=True)
-class Text:
-    zh: str
-    en: str
-
-    def __call__(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
 
 
 # Corrections of the source texts' OCR errors for display. A displayed quotation is its verbatim
@@ -109,153 +83,6 @@ class Level:
 
 
 @dataclass(frozen=True)
-class Item:
-    id: str
-    pillar_id: str
-    type: str
-    weight: float
-    text: Text
-    ref: Reference
-    lead: str = "branch"  # who leads the actions on this item: a key of `Questionnaire.leads`
-    help: Text | None = None
-    levels: tuple[Text, ...] = ()
-    thresholds: tuple[int, ...] = ()
-    unit: Text | None = None
-    max: int = 0
-    zero_at: float = 0.0
-    full_at: float = 100.0
-    counts: tuple[Text, Text] | None = None  # a percentage entered as two counts: (part, whole)
-    allows_na: bool = False
-
-    @property
-    def scored(self) -> bool:
-        return self.type != "text"
-
-    @property
-    def optional(self) -> bool:
-        """Free-text evidence: never counted as missing."""
-        return not self.scored
-
-    def parse(self, raw) -> object:
-        """Turn a raw answer (form string, JSON value or CSV cell) into its typed value.
-
-        Returns None for an empty answer; raises AnswerError when it does not fit.
-        """
-        if isinstance(raw, str) and not storable(raw):
-            raise AnswerError(self.id, "unreadable")
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            return None
-        if self.type == "text":
-            value = str(raw).strip()
-            if len(value) > MAX_TEXT:
-                raise AnswerError(self.id, "too_long", max=MAX_TEXT)
-            return value
-        if isinstance(raw, str) and raw.strip().lower() in NA_TOKENS:
-            if not self.allows_na:
-                raise AnswerError(self.id, "not_applicable")
-            return NOT_APPLICABLE
-        if self.type == "yesno":
-            if isinstance(raw, bool):
-                return raw
-            token = str(raw).strip().lower()
-            if token in YES:
-                return True
-            if token in NO:
-                return False
-            raise AnswerError(self.id, "yes_no")
-        if self.counts is not None:
-            return self._parse_counts(raw)
-        if self.type == "percent":
-            try:
-                value = float(raw)
-            except (TypeError, ValueError, OverflowError):
-                raise AnswerError(self.id, "percent") from None
-            if not (0 <= value <= 100):  # also false for NaN
-                raise AnswerError(self.id, "percent")
-            return value
-        # scale and count take whole numbers
-        upper = SCALE_POINTS if self.type == "scale" else self.max
-        lower = 1 if self.type == "scale" else 0
-        number = _whole(raw)
-        if number is None or not (lower <= number <= upper):
-            raise AnswerError(self.id, "whole_number", min=lower, max=upper)
-        return number
-
-    def _parse_counts(self, raw) -> list[int]:
-        """Two counts, "27/30" or [27, 30]: the part, then the whole it is a share of."""
-        parts = raw.replace("／", "/").split("/") if isinstance(raw, str) else raw
-        if not isinstance(parts, list | tuple) or len(parts) != 2:
-            raise AnswerError(self.id, "counts", max=MAX_WHOLE)
-        part, whole = (_whole(p) for p in parts)
-        if part is None or whole is None or not (0 <= part <= whole) or not (1 <= whole <= MAX_WHOLE):
-            raise AnswerError(self.id, "counts", max=MAX_WHOLE)
-        return [part, whole]
-
-    def percent(self, value) -> float | None:
-        """A percentage answer as a number 0–100, whichever way it was entered."""
-        if value is None or value == NOT_APPLICABLE:
-            return None
-        return value[0] * 100 / value[1] if self.counts is not None else float(value)
-
-    def score(self, value) -> float | None:
-        """Map a typed answer to 0–100; None when unanswered, not applicable or not scored."""
-        if value is None or value == NOT_APPLICABLE or not self.scored:
-            return None
-        if self.type == "scale":
-            return (value - 1) * 100 / (SCALE_POINTS - 1)
-        if self.type == "yesno":
-            return 100.0 if value else 0.0
-        if self.type == "count":
-            reached = sum(1 for t in self.thresholds if value >= t)
-            return reached * 100 / len(self.thresholds)
-        span = self.full_at - self.zero_at
-        return min(100.0, max(0.0, (self.percent(value) - self.zero_at) * 100 / span))
-
-    def step_up(self, value) -> float | None:
-        """The score one realistic step above the answer `value`: one scale point up, "yes", the
-        next count threshold, the next quarter of a percentage's range. None when there is none."""
-        score = self.score(value)
-        if score is None or score >= 100:
-            return None
-        if self.type == "yesno":
-            return 100.0
-        if self.type == "count":
-            return min(100.0, score + 100 / len(self.thresholds))
-        # a scale point and a quarter of a percentage's range are both 25 points
-        return (math.floor(score / 25 + 1e-9) + 1) * 25.0
-
-
-def _whole(raw) -> int | None:
-    """A whole number from a form string, JSON number or CSV cell; None if it is not one."""
-    try:
-        number = float(raw) if not isinstance(raw, bool) else math.nan
-    except (TypeError, ValueError, OverflowError):
-        return None
-    if not math.isfinite(number) or number != int(number):
-        return None
-    return int(number)
-
-
-MAX_TEXT = 4000
-
-
-def storable(text: str) -> bool:
-    """Text without NUL and without half of a surrogate pair (a JSON "\\ud800"): nobody types
-    either, and no database stores them. The one rule for every way text comes in."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-YES = {"yes", "y", "true", "1", "是", "on"}
-NO = {"no", "n", "false", "0", "否", "off"}
-
-
-@dataclass(frozen=True)
 class Pillar:
     id: str
     weight: float
@@ -271,13 +98,15 @@ class Pillar:
 
 @dataclass(frozen=True)
 class Condition:
-    """`item op value`. On a text item the only operator is "mentions": the text contains any of
-    the words in `value`. "== n/a" holds for a not-applicable answer, which meets no other
-    condition; an unanswered item meets none."""
+    """`item op value`. On an unscored (free-text) item the only operator is "mentions": the text
+    contains any of the words in `value`. "== n/a" holds for a not-applicable answer, which meets
+    no other condition; an unanswered item meets none. Answers are compared as their item's
+    `comparable` makes them (two counts as their percentage)."""
 
     item: str
     op: str
     value: object
+    subject: Item = field(compare=False, repr=False)  # the item `item` names
 
     def holds(self, value) -> bool:
         if value is None or (value == NOT_APPLICABLE) != (self.value == NOT_APPLICABLE):
@@ -286,9 +115,7 @@ class Condition:
             return True
         if self.op == "mentions":
             return any(word in value for word in self.value)
-        if isinstance(value, list):  # a percentage entered as two counts
-            value = value[0] * 100 / value[1]
-        a, b = value, self.value
+        a, b = self.subject.comparable(value), self.value
         return {
             "==": a == b,
             "!=": a != b,
@@ -535,54 +362,26 @@ class _Loader:
         where = f"item {iid}"
         if not isinstance(iid, str) or not iid:
             self.fail(f"an item of pillar {pillar_id}", "missing id")
-        kind = raw.get("type")
-        if kind not in ITEM_TYPES:
-            self.fail(where, f"unknown type {kind!r} (expected one of {', '.join(ITEM_TYPES)})")
+        kind = ITEM_TYPES.get(raw.get("type"))
+        if kind is None:
+            self.fail(where, f"unknown type {raw.get('type')!r} (expected one of {', '.join(ITEM_TYPES)})")
+        unknown = ", ".join(sorted(map(str, set(raw) - ITEM_KEYS - set(kind.keys))))
+        if unknown:
+            self.fail(where, f"a {kind.type} item has no {unknown} (its own fields: {', '.join(kind.keys) or 'none'})")
         weight = self.number(raw.get("weight", 0), where + ".weight", low=0)
-        if kind == "text" and weight != 0:
-            self.fail(where, "a text item is not scored: its weight must be 0")
-        if kind != "text" and weight <= 0:
+        if not kind.scored and weight != 0:
+            self.fail(where, f"a {kind.type} item is not scored: its weight must be 0")
+        if kind.scored and weight <= 0:
             self.fail(where, "a scored item needs a positive weight")
-        if raw.get("counts") is not None and kind != "percent":
-            self.fail(where, "only a percent item can be entered as two counts")
-        extra = {}
-        if kind == "scale":
-            levels = raw.get("levels")
-            if not isinstance(levels, list) or len(levels) != SCALE_POINTS:
-                self.fail(where, f"a scale item needs exactly {SCALE_POINTS} level descriptions")
-            extra["levels"] = tuple(self.text(lv, f"{where} level {n}") for n, lv in enumerate(levels, 1))
-        elif kind == "count":
-            thresholds = raw.get("thresholds")
-            if (
-                not isinstance(thresholds, list)
-                or not thresholds
-                or any(isinstance(t, bool) or not isinstance(t, int) or t < 0 for t in thresholds)
-                or any(a >= b for a, b in zip(thresholds, thresholds[1:], strict=False))
-            ):
-                self.fail(where, "thresholds must be strictly increasing whole numbers >= 0")
-            extra["thresholds"] = tuple(thresholds)
-            extra["max"] = int(self.number(raw.get("max"), where + ".max", low=thresholds[-1]))
-            extra["unit"] = self.text(raw.get("unit"), where + ".unit")
-        elif kind == "percent":
-            extra["zero_at"] = self.number(raw.get("zero_at", 0), where + ".zero_at", low=0, high=100)
-            extra["full_at"] = self.number(raw.get("full_at", 100), where + ".full_at", low=0, high=100)
-            if extra["zero_at"] >= extra["full_at"]:
-                self.fail(where, "zero_at must be below full_at")
-            if raw.get("counts") is not None:
-                counts = self.mapping(raw["counts"], where + ".counts")
-                extra["counts"] = (
-                    self.text(counts.get("part"), where + ".counts.part"),
-                    self.text(counts.get("whole"), where + ".counts.whole"),
-                )
         allows_na = raw.get("not_applicable", False)
-        if not isinstance(allows_na, bool) or (allows_na and kind == "text"):
-            self.fail(where, "not_applicable must be true or false, and a text item has no such answer")
-        if kind != "text":
+        if not isinstance(allows_na, bool) or (allows_na and not kind.scored):
+            self.fail(where, f"not_applicable must be true or false, and a {kind.type} item has no such answer")
+        extra = kind.read(raw, self, where)
+        if kind.scored:
             extra["lead"] = self.key(raw.get("lead"), self.leads, where, "lead")
-        return Item(
+        return kind(
             id=iid,
             pillar_id=pillar_id,
-            type=kind,
             weight=weight,
             text=self.text(raw.get("text"), where + ".text"),
             help=self.text(raw["help"], where + ".help") if raw.get("help") is not None else None,
@@ -611,18 +410,17 @@ class _Loader:
                     or not all(isinstance(w, str) and w for w in words)
                 ):
                     self.fail(where, f"a text item {item.id} takes only `mentions` with a list of words")
-                conditions.append(Condition(item.id, "mentions", tuple(words)))
+                conditions.append(Condition(item.id, "mentions", tuple(words), item))
                 continue
             if cond.get("op") not in OPERATORS:
                 self.fail(where, f"unknown operator {cond.get('op')!r}")
             try:
-                # a percentage entered as two counts is compared as the percentage
-                value = replace(item, counts=None).parse(cond.get("value"))
+                value = item.condition_value(cond.get("value"))
             except AnswerError:
                 value = None
             if value is None or (value == NOT_APPLICABLE and (cond["op"] != "==" or not item.allows_na)):
                 self.fail(where, f"value {cond.get('value')!r} does not fit item {item.id}")
-            conditions.append(Condition(item.id, cond["op"], value))
+            conditions.append(Condition(item.id, cond["op"], value, item))
         return FlagRule(str(raw.get("id")), tuple(conditions), self.text(raw.get("text"), where))
 
     def suggestion(self, raw, items, sources) -> SuggestionRule:

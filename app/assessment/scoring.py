@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .questionnaire import NOT_APPLICABLE, FlagRule, Item, Level, Pillar, Questionnaire, Text
+from .items import NOT_APPLICABLE, Item
+from .questionnaire import FlagRule, Level, Pillar, Questionnaire, Text
 from .suggestions import PER_PILLAR, Suggestion, choose_priorities, rank_suggestions
+
+OVERALL = "overall"  # the key of the overall score beside the pillars' ids
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,8 @@ class Result:
         return next(p for p in self.pillars if p.pillar.id == pillar_id)
 
     def scores(self) -> dict[str, float | None]:
-        """Overall ("overall") and per-pillar scores, for storage and comparisons."""
-        return {"overall": self.score, **{p.pillar.id: p.score for p in self.pillars}}
+        """Overall (`OVERALL`) and per-pillar scores, for storage and comparisons."""
+        return {OVERALL: self.score, **{p.pillar.id: p.score for p in self.pillars}}
 
 
 def weighted_mean(pairs) -> float | None:
@@ -124,7 +127,7 @@ def score_selfcheck(questionnaire: Questionnaire, answers: dict) -> Result:
 
 
 def change_since(current: Result, previous: Result | None) -> dict[str, float | None]:
-    """Score differences ("overall" and per pillar) against last year's result."""
+    """Score differences (`OVERALL` and per pillar) against last year's result."""
     if previous is None:
         return {}
     before = previous.scores()

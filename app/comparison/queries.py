@@ -27,10 +27,11 @@ from flask import current_app
 from sqlalchemy import Float, String, and_, case, cast, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
+from app.assessment.scoring import OVERALL
+
 from ..extensions import db
 from ..models import DRAFT, SUBMITTED, Answer, Cycle, Organisation, PillarScore, SelfCheck
 
-OVERALL = "overall"
 LEVEL_2_MIN = 40.0  # lower bound of the second maturity level (发展 Developing)
 PER_PAGE = 50
 CACHE_SIZE = 128  # entries: a selection's cohort and its parts (a cycle's quartiles, a movement, …)

@@ -3,7 +3,7 @@
 Built from a scoring `Result` (and last year's, and the peer figures the peer rule allows)
 before any rendering, so its content is unit-tested on its own. Fixed labels come from the
 message catalogs through Flask-Babel, evaluated once per language under `force_locale`;
-texts of the questionnaire come from its data file, answers from `app.answers`. Nothing
+texts of the questionnaire come from its data file, answers from their items. Nothing
 here knows about ReportLab.
 
 Every sentence is one `Text` (Chinese, English), so the bilingual report can set each block
@@ -18,8 +18,7 @@ from datetime import UTC, date, datetime
 
 from flask_babel import force_locale, format_date, get_translations
 
-from app.answers import answer_text as answer_in
-from app.assessment.questionnaire import Item, Level, Questionnaire, Text
+from app.assessment.questionnaire import Level, Questionnaire, Text
 from app.assessment.scoring import ItemResult, Result, change_since
 from app.assessment.suggestions import Suggestion
 
@@ -328,18 +327,12 @@ def _level(levels: dict[str, LevelView], level: Level | None) -> LevelView | Non
     return levels[level.id] if level is not None else None
 
 
-def answer_text(item: Item, value) -> Text:
-    """The answer in both languages, as `app.answers` formats it everywhere."""
-    return Text(answer_in(item, value, "zh"), answer_in(item, value, "en"))
-
-
 def finding(row: ItemResult) -> Finding:
-    """A scale answer in the words of the level chosen; any other as question and answer."""
+    """An answer in the words of the option chosen (a scale's level), else as question and answer."""
     item = row.item
-    if item.type == "scale":
-        text = item.levels[row.value - 1]
-    else:
-        answer = answer_text(item, row.value)
+    text = item.answer_detail(row.value)
+    if text is None:
+        answer = item.answer_text(row.value)
         text = Text(f"{item.text.zh}　{answer.zh}", f"{item.text.en} {answer.en}")
     return Finding(item.id, text, format_score(row.score))
 
@@ -349,7 +342,7 @@ def suggestion_view(s: Suggestion, questionnaire: Questionnaire, labels: dict[st
     meta = fill(labels["lead_time_gain"], lead=questionnaire.leads[s.lead], timeframe=s.timeframe, gain=f"{s.gain:.1f}")
     if s.item_id is not None:
         item = questionnaire.items[s.item_id]
-        trigger = fill(labels["trigger"], item=item.id, answer=answer_text(item, s.trigger))
+        trigger = fill(labels["trigger"], item=item.id, answer=item.answer_text(s.trigger))
         meta = fill(Text("%(a)s%(sep)s%(b)s", "%(a)s%(sep)s%(b)s"), a=meta, sep=labels["separator"], b=trigger)
     return SuggestionView(
         id=rule.id,
@@ -428,7 +421,7 @@ def build_viewmodel(
                     ItemRow(
                         r.item.id,
                         r.item.text,
-                        answer_text(r.item, r.value),
+                        r.item.answer_text(r.value),
                         format_score(r.score),
                         f"{r.item.weight:g}",
                     )

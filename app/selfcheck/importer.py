@@ -16,7 +16,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app.assessment.questionnaire import AnswerError, get_questionnaire
+from app.assessment.items import AnswerError
+from app.assessment.questionnaire import get_questionnaire
 
 from ..extensions import db
 from ..models import Cycle, Organisation, SelfCheck

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from functools import lru_cache
 from types import SimpleNamespace
@@ -24,7 +23,6 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
-from app.assessment.questionnaire import MAX_TEXT
 from forms.selfcheck import answer_error_message, pillar_form_class
 
 from ..access import can_edit, get_selfcheck_or_404
@@ -33,13 +31,9 @@ from ..extensions import db
 from ..models import Cycle, SelfCheck
 from ..views import current_lang
 from . import service
+from .schemas import PAGE_ID, Invalid, PageSave, parse
 
 bp = Blueprint("selfcheck", __name__, url_prefix="/selfcheck")
-
-
-@bp.record_once
-def _template_globals(state):
-    state.app.jinja_env.globals["max_text"] = MAX_TEXT  # the item macros count text answers against it
 
 
 def current_cycle() -> Cycle | None:
@@ -148,13 +142,13 @@ def pillar(selfcheck_id: int, pillar_id: str):
         if conflicts:
             flash(_("Someone else changed some answers meanwhile. Both versions are shown: save again to keep yours."))
             # saving again now means "keep mine": the other version becomes what this writer has seen
-            bases.update(stringify({k: c.theirs for k, c in conflicts.items()}))
+            bases.update(stringify(questionnaire, {k: c.theirs for k, c in conflicts.items()}))
         if not valid:
             flash(_("Some answers need correcting; the others are saved."), "error")
         status = 409 if conflicts else 422
     else:
         answers = service.typed_answers(selfcheck)
-        bases = stringify(answers)
+        bases = stringify(questionnaire, answers)
         form = None  # a GET shows the stored answers: there is nothing to validate
         status = 200
     if answers is None:
@@ -208,7 +202,7 @@ def render_items(questionnaire, pillar_id: str, form, bases: dict, conflicts: di
                     item,
                     field,
                     base,
-                    conflict_json(conflicts[item.id]) if item.id in conflicts else None,
+                    conflict_json(item, conflicts[item.id]) if item.id in conflicts else None,
                 )
             )
         else:
@@ -226,32 +220,17 @@ def _cached_item(questionnaire, item, lang: str, value: str, base: str) -> Marku
     return _render_item(questionnaire, item, SimpleNamespace(data=value, errors=()), base, None)
 
 
-def conflict_json(conflict: service.Conflict) -> dict:
+def conflict_json(item, conflict: service.Conflict) -> dict:
     return {
-        "theirs": form_value(conflict.theirs),
+        "theirs": item.form_value(conflict.theirs),
         "by": conflict.by or "—",
         "at": format_datetime(conflict.at, "short") if conflict.at else "",
     }
 
 
-def form_value(value) -> str:
-    """A typed answer as the string its form field posts ("" for no answer)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, list):  # a percentage entered as two counts
-        return "/".join(map(str, value))
-    return str(value)
-
-
-def stringify(answers: dict) -> dict:
-    return {key: form_value(value) for key, value in answers.items()}
-
-
-PAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
+def stringify(questionnaire, answers: dict) -> dict:
+    """Typed answers as the strings their entries post."""
+    return {key: questionnaire.items[key].form_value(value) for key, value in answers.items()}
 
 
 def page_order(page_id, seq) -> tuple[str | None, int | None]:
@@ -278,37 +257,36 @@ def autosave(selfcheck_id: int):
     selfcheck = get_selfcheck_or_404(current_user, selfcheck_id)
     if not can_edit(current_user, selfcheck):
         return jsonify(error="readonly", message=_("This self-check can no longer be changed.")), 409
-    payload = request.get_json(silent=True)
-    payload = payload if isinstance(payload, dict) else {}
-    answers, seq, base = payload.get("answers"), payload.get("seq"), payload.get("base")
-    writer, seq = page_order(payload.get("writer"), seq) if seq is not None else (None, None)
-    if (
-        not isinstance(answers, dict)
-        or not answers
-        or len(answers) > 200
-        or (payload.get("seq") is not None and seq is None)  # not a count of saves, or a bad page id
-        or (base is not None and not isinstance(base, dict))
-    ):
-        return jsonify(error="invalid", message=_("The answers could not be read.")), 400
     try:
-        outcome = service.save_answers(selfcheck, answers, current_user, writer=writer, seq=seq, base=base)
+        save = parse(PageSave, request.get_json(silent=True))  # the API's save, with the page's writer
+    except Invalid:
+        return jsonify(error="invalid", message=_("The answers could not be read.")), 400
+    writer = None
+    if save.seq is not None:
+        writer = service.page_writer(save.writer) if save.writer else service.user_writer(current_user.id)
+    try:
+        outcome = service.save_answers(
+            selfcheck, save.readable(), current_user, writer=writer, seq=save.seq, base=save.base
+        )
     except service.NotEditable:  # submitted or closed between the check above and the write
         return jsonify(error="readonly", message=_("This self-check can no longer be changed.")), 409
+    errors = {key: _("This answer could not be read.") for key in save.unreadable()}
+    errors.update((key, answer_error_message(err)) for key, err in outcome.errors.items())
+    questionnaire = service.questionnaire_of(selfcheck)
     body = {
         "saved": outcome.saved,
         "stale": outcome.stale,
-        "errors": {item_id: answer_error_message(err) for item_id, err in outcome.errors.items()},
-        "conflicts": {item_id: conflict_json(c) for item_id, c in outcome.conflicts.items()},
-        "newer": {item_id: conflict_json(c) for item_id, c in outcome.newer.items()},
+        "errors": errors,
+        "conflicts": {key: conflict_json(questionnaire.items[key], c) for key, c in outcome.conflicts.items()},
+        "newer": {key: conflict_json(questionnaire.items[key], c) for key, c in outcome.newer.items()},
         "newer_seq": outcome.newer_seq,
         "answered": outcome.answered,
     }
-    questionnaire = service.questionnaire_of(selfcheck)
     if service.flagged_items(questionnaire).intersection(outcome.saved):
         body["flags"] = service.open_flags(questionnaire, service.typed_answers(selfcheck))
     if outcome.conflicts:
         return jsonify(error="conflict", **body), 409
-    return jsonify(body), (422 if outcome.errors else 200)
+    return jsonify(body), (422 if errors else 200)
 
 
 @bp.route("/<int:selfcheck_id>/review")

@@ -11,7 +11,8 @@ from functools import cache
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.assessment.questionnaire import AnswerError, Item, Questionnaire, get_questionnaire
+from app.assessment.items import AnswerError, Item
+from app.assessment.questionnaire import Questionnaire, get_questionnaire
 from app.assessment.scoring import Result, raised_flags, score_selfcheck
 
 from .. import audit

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from app.assessment.questionnaire import NOT_APPLICABLE, AnswerError, get_questionnaire, load_questionnaire
+from app.assessment.items import NOT_APPLICABLE, AnswerError
+from app.assessment.questionnaire import get_questionnaire, load_questionnaire
 from app.assessment.scoring import score_selfcheck
 from tests.assessment.test_questionnaire import write_variant
 
@@ -40,7 +41,7 @@ def test_not_applicable_is_refused_where_the_item_has_no_such_answer(variant):
 
 
 def test_not_applicable_is_answered_but_left_out_of_the_mean(variant):
-    answers = {i.id: 5 for i in variant.items.values() if i.type == "scale"}
+    answers = {i.id: i.sample(5) for i in variant.items.values() if i.scored}
     answers.update({"T08": 0, "T09": 5})
     with_zero = score_selfcheck(variant, answers).pillar("topical_lectures")
     answers["T08"] = NOT_APPLICABLE

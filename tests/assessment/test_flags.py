@@ -2,26 +2,11 @@
 
 import pytest
 
-from app.assessment.questionnaire import NOT_APPLICABLE, available_versions, get_questionnaire
+from app.assessment.questionnaire import available_versions, get_questionnaire
 from app.assessment.scoring import score_selfcheck
-from tests.assessment.test_scoring import best
+from tests.assessment.test_scoring import best, candidates
 
 RULES = [(v, rule) for v in available_versions() for rule in get_questionnaire(v).flags]
-
-
-def candidates(item):
-    """Answers of `item` that straddle every threshold the flags use."""
-    if item.type == "text":
-        return ["按计划开展了讲课和点评。"]
-    values = {
-        "scale": list(range(1, 6)),
-        "yesno": [True, False],
-        "count": list(range(0, min(item.max, 20) + 1)),
-        "percent": [0.0, 49.0, 50.0, 69.0, 70.0, 100.0],
-    }[item.type]
-    if item.counts is not None:
-        values = [[round(p), 100] for p in values]
-    return values + ([NOT_APPLICABLE] if item.allows_na else [])
 
 
 def consistent_answers(questionnaire):

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 
 from app.assessment.questionnaire import NOT_APPLICABLE, available_versions, get_questionnaire
 from app.assessment.scoring import score_selfcheck
-from tests.assessment.test_scoring import Q, best, complete_answers, partial_answers, worst
+from tests.assessment.test_scoring import Q, best, candidates, complete_answers, partial_answers, worst
 
 
 def test_the_issue_s13_no_longer_fires_for_what_the_branch_already_does():
@@ -38,14 +38,6 @@ def test_the_gain_is_what_one_step_up_adds_to_the_overall_score(answers):
         after = score_selfcheck(Q, {**answers, s.item_id: stepped})
         assert s.gain == pytest.approx(after.score - result.score, abs=1e-6)
         assert s.trigger == answers[s.item_id]
-
-
-def candidates(item):
-    if item.counts is not None:
-        return [[p, 400] for p in range(401)]
-    if item.type == "percent":
-        return [p / 4 for p in range(401)]
-    return {"scale": range(1, 6), "yesno": (False, True), "count": range(item.max + 1)}[item.type]
 
 
 @settings(max_examples=150, deadline=None)

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from app.assessment.items import ITEM_TYPES, CountItem, Counts, PercentItem, ScaleItem, TextItem, YesNoItem
 from app.assessment.questionnaire import (
     QUESTIONNAIRE_DIR,
     AnswerError,
@@ -33,11 +34,11 @@ def test_four_pillars_with_at_least_eight_scored_items(questionnaire):
     ]
     for pillar in questionnaire.pillars:
         assert len(pillar.scored_items) >= 8, pillar.id
-        assert {i.type for i in pillar.items} >= {"scale", "yesno"}
+        assert {type(i) for i in pillar.items} >= {ScaleItem, YesNoItem}  # ratings and facts
 
 
 def test_every_item_type_is_used(questionnaire):
-    assert {i.type for i in questionnaire.items.values()} == {"scale", "yesno", "count", "percent", "text"}
+    assert {type(i) for i in questionnaire.items.values()} == set(ITEM_TYPES.values())
 
 
 def test_every_scored_item_has_a_suggestion(questionnaire):
@@ -100,7 +101,7 @@ def pillar_rule(data):
 
 def all_items_na(data, pillar):
     for item in data["pillars"][pillar]["items"]:
-        if item["type"] != "text":
+        if item.get("weight"):
             item["not_applicable"] = True
 
 
@@ -121,7 +122,7 @@ def all_items_na(data, pillar):
         (lambda d: first_item(d).update(lead="mayor"), "lead must be one of"),
         (lambda d: d["suggestions"][0].update(timeframe="someday"), "timeframe must be one of"),
         (lambda d: pillar_rule(d).pop("covers"), "covers"),
-        (lambda d: first_item(d).update(counts={"part": {"zh": "甲", "en": "a"}}), "two counts"),
+        (lambda d: first_item(d).update(counts={"part": {"zh": "甲", "en": "a"}}), "a scale item has no counts"),
         (lambda d: all_items_na(d, 0), "always applicable"),
     ],
 )
@@ -143,25 +144,25 @@ def test_the_named_item_is_the_broken_one(tmp_path):
 
 
 def plain_item(questionnaire, kind):
-    """An item of type `kind` answered by one value (not two counts); skips when there is none."""
-    item = next((i for i in questionnaire.items.values() if i.type == kind and i.counts is None), None)
+    """An item of class `kind` answered by one value (not two counts); skips when there is none."""
+    item = next((i for i in questionnaire.items.values() if type(i) is kind and not isinstance(i.entry, Counts)), None)
     if item is None:
-        pytest.skip(f"{questionnaire.version} has no plain {kind} item")
+        pytest.skip(f"{questionnaire.version} has no plain {kind.__name__}")
     return item
 
 
 @pytest.mark.parametrize(
     ("kind", "raw", "expected"),
     [
-        ("scale", "3", 3),
-        ("scale", 5, 5),
-        ("yesno", "yes", True),
-        ("yesno", "否", False),
-        ("yesno", False, False),
-        ("percent", "87.5", 87.5),
-        ("count", "4", 4),
-        ("text", "  有证据  ", "有证据"),
-        ("scale", "", None),
+        (ScaleItem, "3", 3),
+        (ScaleItem, 5, 5),
+        (YesNoItem, "yes", True),
+        (YesNoItem, "否", False),
+        (YesNoItem, False, False),
+        (PercentItem, "87.5", 87.5),
+        (CountItem, "4", 4),
+        (TextItem, "  有证据  ", "有证据"),
+        (ScaleItem, "", None),
     ],
 )
 def test_parse_accepts(questionnaire, kind, raw, expected):
@@ -172,15 +173,15 @@ def test_parse_accepts(questionnaire, kind, raw, expected):
 @pytest.mark.parametrize(
     ("kind", "raw", "code"),
     [
-        ("scale", "6", "whole_number"),
-        ("scale", "2.5", "whole_number"),
-        ("scale", "abc", "whole_number"),
-        ("scale", True, "whole_number"),
-        ("yesno", "maybe", "yes_no"),
-        ("percent", "101", "percent"),
-        ("percent", "nan", "percent"),
-        ("count", "-1", "whole_number"),
-        ("text", "x" * 5000, "too_long"),
+        (ScaleItem, "6", "whole_number"),
+        (ScaleItem, "2.5", "whole_number"),
+        (ScaleItem, "abc", "whole_number"),
+        (ScaleItem, True, "whole_number"),
+        (YesNoItem, "maybe", "yes_no"),
+        (PercentItem, "101", "percent"),
+        (PercentItem, "nan", "percent"),
+        (CountItem, "-1", "whole_number"),
+        (TextItem, "x" * 5000, "too_long"),
     ],
 )
 def test_parse_rejects(questionnaire, kind, raw, code):
@@ -226,7 +227,7 @@ def test_the_newest_version_asks_what_a_branch_decides_in_plain_party_building_c
     """No calques ("……的情况如何？"), no central-group or cadre-promotion rules in what branches read,
     help for every scored item, an answer that may not apply for what may not apply."""
     q = get_questionnaire(available_versions()[-1])
-    texts = [(i.id, t) for i in q.items.values() for t in (i.text, i.help, *i.levels) if t is not None]
+    texts = [(i.id, t) for i in q.items.values() for t in i.wording()]
     texts += [(s.id, s.text) for s in q.suggestions]
     for where, text in texts:
         for phrase in ("情况如何", "程度如何", "中心组", "乡科级", "提拔"):
@@ -236,5 +237,5 @@ def test_the_newest_version_asks_what_a_branch_decides_in_plain_party_building_c
             assert item.help is not None, item.id
             assert item.lead in q.leads, item.id
     assert any(i.allows_na for i in q.items.values())
-    assert any(i.counts for i in q.items.values())
+    assert any(isinstance(i.entry, Counts) for i in q.items.values())
     assert all(len(p.level_texts) == len(q.levels) for p in q.pillars)

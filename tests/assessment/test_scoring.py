@@ -4,40 +4,41 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.assessment.questionnaire import NOT_APPLICABLE, available_versions, get_questionnaire
+from app.assessment.items import NOT_APPLICABLE, AnswerError
+from app.assessment.questionnaire import available_versions, get_questionnaire
 from app.assessment.scoring import change_since, score_selfcheck, weighted_mean
 
 Q = get_questionnaire(available_versions()[-1])
 SCORED = [i for i in Q.items.values() if i.scored]
 
 
+def candidates(item, *, na=True) -> list:
+    """Typed answers of `item`: its samples at every level, what it reads of every whole number 0–400
+    and of every share n/400 (two counts), and "not applicable" where it allows it (and `na`)."""
+    values = [item.sample(level) for level in range(1, 6)]
+    for raw in [str(n) for n in range(401)] + [f"{n}/400" for n in range(401)]:
+        try:
+            value = item.parse(raw)
+        except AnswerError:
+            continue
+        if value not in values:
+            values.append(value)
+    return values + ([NOT_APPLICABLE] if na and item.allows_na else [])
+
+
 def value_strategy(item, *, na=True):
-    """Any typed answer of `item`; "not applicable" too where the item allows it (and `na`)."""
-    if item.type == "scale":
-        values = st.integers(1, 5)
-    elif item.type == "yesno":
-        values = st.booleans()
-    elif item.type == "count":
-        values = st.integers(0, item.max)
-    elif item.counts is not None:
-        values = st.integers(1, 500).flatmap(lambda whole: st.integers(0, whole).map(lambda part: [part, whole]))
-    elif item.type == "percent":
-        values = st.floats(0, 100, allow_nan=False)
-    else:
+    """Any of the `candidates` of `item`; free text of any kind for an unscored item."""
+    if not item.scored:
         return st.text(max_size=20)
-    return values | st.just(NOT_APPLICABLE) if na and item.allows_na else values
+    return st.sampled_from(candidates(item, na=na))
 
 
 def best(item):
-    if item.counts is not None:
-        return [1, 1]
-    return {"scale": 5, "yesno": True, "count": item.max, "percent": 100.0}.get(item.type, "x")
+    return item.sample(5)
 
 
 def worst(item):
-    if item.counts is not None:
-        return [0, 1]
-    return {"scale": 1, "yesno": False, "count": 0, "percent": 0.0}.get(item.type, "x")
+    return item.sample(1)
 
 
 complete_answers = st.fixed_dictionaries({i.id: value_strategy(i) for i in Q.items.values()})
@@ -75,8 +76,8 @@ def test_worst_answers_score_0_and_suggest_the_heaviest_items_first():
 
 
 def test_missing_answers_are_missing_not_zero():
-    one = next(i for i in SCORED if i.type == "scale")
-    result = score_selfcheck(Q, {one.id: 5})
+    one = SCORED[0]
+    result = score_selfcheck(Q, {one.id: best(one)})
     pillar = result.pillar(one.pillar_id)
     assert pillar.score == 100  # the unanswered items do not pull it down
     assert one.id not in pillar.missing
@@ -106,15 +107,12 @@ def test_levels_boundaries():
     ]
 
 
-def test_item_scores():
-    scale = next(i for i in SCORED if i.type == "scale")
-    assert [scale.score(v) for v in range(1, 6)] == [0, 25, 50, 75, 100]
-    count = next(i for i in SCORED if i.type == "count")
-    assert count.score(count.thresholds[0] - 1 if count.thresholds[0] else 0) in (0, 100 / len(count.thresholds))
-    assert count.score(count.thresholds[-1]) == 100
-    percent = next(i for i in SCORED if i.type == "percent")
-    assert percent.score([round(percent.zero_at), 100] if percent.counts else percent.zero_at) == 0
-    assert percent.score([100, 100] if percent.counts else 100.0) == 100
+def test_every_scored_item_scores_0_at_level_1_and_100_at_level_5_rising_between():
+    for item in SCORED:
+        scores = [item.score(item.sample(level)) for level in range(1, 6)]
+        assert scores[0] == 0, item.id
+        assert scores[-1] == 100, item.id
+        assert scores == sorted(scores), item.id
 
 
 def test_change_since_last_year():

@@ -27,19 +27,14 @@ def login(page: Page, username: str, password: str = PASSWORD) -> None:
     expect(page.locator("#username")).to_have_count(0)  # left the log-in page
 
 
+VARIANT_LEVELS = (4, 2, 5)  # the level 1–5 of the answers of each variant
+
+
 def answer_for(item: Item, variant: int = 0) -> str:
     """A valid answer to `item` as the form posts it; `variant` picks another one."""
-    if item.type == "scale":
-        return str(4 - variant % 3)
-    if item.type == "yesno":
-        return "yes" if variant % 2 == 0 else "no"
-    if item.type == "count":
-        return str(item.thresholds[-1] - variant % 2)
-    if item.counts is not None:
-        return "35/40" if variant % 2 == 0 else "37/40"
-    if item.type == "percent":
-        return "87.5" if variant % 2 == 0 else "92"
-    return f"E2E 证据 {item.id}：学习记录齐全（evidence {variant}）。"
+    if not item.scored:
+        return f"E2E 证据 {item.id}：学习记录齐全（evidence {variant}）。"
+    return item.form_value(item.sample(VARIANT_LEVELS[variant % len(VARIANT_LEVELS)]))
 
 
 def pillar_answers(pillar_id: str, variant: int = 0) -> dict[str, str]:
@@ -49,10 +44,10 @@ def pillar_answers(pillar_id: str, variant: int = 0) -> dict[str, str]:
 def fill_answers(page: Page, answers: dict[str, str]) -> None:
     """Answer as a person would: click a radio button, type into a field."""
     for item_id, value in answers.items():
-        item = QUESTIONNAIRE.items[item_id]
-        if item.type in ("scale", "yesno"):
+        kind = QUESTIONNAIRE.items[item_id].entry.kind
+        if kind == "choice":
             page.locator(f'input[name="{item_id}"][value="{value}"]').check()
-        elif item.counts is not None:
+        elif kind == "counts":
             for n, count in enumerate(value.split("/")):
                 page.locator(f'input[inputmode=numeric][name="{item_id}"]').nth(n).fill(count)
         else:
@@ -62,10 +57,10 @@ def fill_answers(page: Page, answers: dict[str, str]) -> None:
 def expect_answers(page: Page, answers: dict[str, str]) -> None:
     """Every answer is in its field of the page."""
     for item_id, value in answers.items():
-        item = QUESTIONNAIRE.items[item_id]
-        if item.type in ("scale", "yesno"):
+        kind = QUESTIONNAIRE.items[item_id].entry.kind
+        if kind == "choice":
             expect(page.locator(f'input[name="{item_id}"][value="{value}"]')).to_be_checked()
-        elif item.counts is not None:
+        elif kind == "counts":
             for n, count in enumerate(value.split("/")):
                 expect(page.locator(f'input[inputmode=numeric][name="{item_id}"]').nth(n)).to_have_value(count)
         else:

@@ -186,17 +186,17 @@ def test_a_pillar_can_be_answered_and_saved_with_the_keyboard_alone(context):
         name = state["name"]
         if name not in todo:
             continue
-        item = QUESTIONNAIRE.items[name]
+        entry = QUESTIONNAIRE.items[name].entry
         value = todo.pop(name)
-        if item.type in ("scale", "yesno"):
+        if entry.kind == "choice":
             # Tab enters a group without a choice on its first option; the arrows move and choose.
-            options = [str(n) for n in range(1, len(item.levels) + 1)] if item.type == "scale" else ["yes", "no"]
+            options = [option.value for option in entry.options]
             assert state["value"] == options[0]
             steps = options.index(value)
             page.keyboard.press("Space" if steps == 0 else "ArrowDown")
             for _ in range(steps - 1):
                 page.keyboard.press("ArrowDown")
-        elif item.counts is not None:  # two number fields: the part, then the whole
+        elif entry.kind == "counts":  # two number fields: the part, then the whole
             part, whole = value.split("/")
             page.keyboard.type(part)
             page.keyboard.press("Tab")

@@ -1,0 +1,376 @@
+"""The API's requests and responses, each defined once as a pydantic model.
+
+The same models validate what comes in (`app.selfcheck.schemas.parse`; a save of answers is
+`SaveAnswers`, which the pages' autosave validates with too), serialise what goes out
+(`present.py` builds them, the views send them as JSON), and make the OpenAPI document
+(`openapi.py`). A limit or an enumeration is written once, where its rule is: `MAX_SEQ` in the
+service, roles and kinds in the models, item types in the questionnaire's registry.
+
+What an item type adds (its fields, its answers) comes from the type itself (`Item.fields_schema`,
+`Item.answer_schema`), read when the document is made, so a new type is described with no edit here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from app.assessment.items import ITEM_TYPES
+from app.assessment.scoring import OVERALL
+
+from ..models import ORG_KINDS, ROLES
+from ..reports.viewmodel import MODES
+from ..selfcheck.schemas import Answer, AnswerOrNone, Request, json_integer, no_default
+
+MAX_ID = 2**31 - 1
+MAX_YEAR = 9999
+TEXT_REF = {"$ref": "#/components/schemas/Text"}
+
+
+class Model(BaseModel):
+    """Responses: every field is always present (null where there is nothing)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
+# ---------------------------------------------------------------- requests (a save: `SaveAnswers`)
+
+
+class StartSelfCheck(Request):
+    year: Annotated[int, Field(ge=0, le=MAX_YEAR), BeforeValidator(json_integer)]
+
+
+class OrganisationsQuery(Request):
+    root: str = Field(None, description="Only this organisation's subtree (its code).", json_schema_extra=no_default)
+    kind: Literal[ORG_KINDS] = Field(None, json_schema_extra=no_default)  # type: ignore[valid-type]
+
+
+class SelfChecksQuery(Request):
+    year: Annotated[int, Field(ge=0, le=MAX_YEAR, json_schema_extra=no_default)] = None
+    org: str = Field(
+        None, description="Only self-checks in this organisation's subtree (its code).", json_schema_extra=no_default
+    )
+
+
+class ReportQuery(Request):
+    lang: Literal[MODES] = "bilingual"  # type: ignore[valid-type]
+
+
+class SelfCheckPath(Request):
+    selfcheck_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class YearPath(Request):
+    year: Annotated[int, Field(ge=0, le=MAX_YEAR)]
+
+
+# ---------------------------------------------------------------- responses: errors
+
+
+class ErrorDetail(Model):
+    code: str = Field(description="Stable, for programs: e.g. `not_found`, `incomplete`.")
+    message: str = Field(description="In the user's language.")
+    fields: dict[str, str] = Field(
+        description="Field (body key, query parameter or question id) → what is wrong with it."
+    )
+
+
+class Error(Model):
+    error: ErrorDetail
+
+
+# ---------------------------------------------------------------- responses: the questionnaire
+
+
+class Text(Model):
+    """A text in both languages."""
+
+    zh: str
+    en: str
+
+
+class Reference(Model):
+    source: str
+    passage: str = Field(description="Verbatim from the source, OCR errors included: for tracing.")
+    quote: Text = Field(description="What to show: the passage corrected, and its translation.")
+
+
+class Level(Model):
+    id: str
+    min: float
+    name: Text
+    description: Text
+
+
+class LevelRef(Model):
+    id: str
+    name: Text
+
+
+def item_types_schema(schema: dict) -> None:
+    """Each registered type's own fields, chosen by `type`."""
+    schema["properties"]["type"] = {"type": "string", "enum": list(ITEM_TYPES)}
+    schema["oneOf"] = [
+        {
+            "title": kind.__name__,
+            "properties": {"type": {"const": name}, **kind.fields_schema(TEXT_REF)},
+            "required": ["type", *kind.fields_schema(TEXT_REF)],
+            "description": f"`{name}`, answered by: {kind.answer_schema()['description']}",
+        }
+        for name, kind in ITEM_TYPES.items()
+    ]
+
+
+class Item(Model):
+    """A question. Its type adds fields of its own (see `oneOf`). Where `not_applicable` is true,
+    "n/a" answers "not applicable": answered, left out of every mean. An empty string or null
+    clears an answer."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra=item_types_schema)
+
+    id: str
+    pillar: str
+    type: str
+    weight: float
+    scored: bool
+    text: Text
+    help: Text | None
+    ref: Reference
+    lead: str | None = Field(description="Who leads actions on it: a key of `leads`.")
+    not_applicable: bool = Field(description='Whether "n/a" (not applicable) is an answer.')
+
+
+class Pillar(Model):
+    id: str
+    weight: float
+    name: Text
+    description: Text
+    levels: list[Text] = Field(
+        description="What each maturity level means for this pillar (empty if the version has none)."
+    )
+    items: list[Item]
+
+
+class Condition(Model):
+    item: str
+    op: str
+    value: Annotated[
+        Any,
+        Field(
+            json_schema_extra={
+                "anyOf": [
+                    {"type": ["string", "number", "boolean"]},
+                    {"type": "array", "items": {"type": "string"}},
+                ],
+            },
+            description='The value compared; "n/a" for a not-applicable answer; for `mentions`, the words looked for.',
+        ),
+    ]
+
+
+class Flag(Model):
+    id: str
+    when: list[Condition]
+    text: Text
+
+
+class SuggestionRule(Model):
+    id: str
+    item: str | None
+    pillar: str
+    below: float
+    covers: list[str] = Field(description="A pillar's advice: its items; it fires only while none is done.")
+    lead: str | None
+    timeframe: str = Field(description="A key of `timeframes`.")
+    text: Text
+    ref: Reference
+
+
+class Questionnaire(Model):
+    version: str
+    title: Text
+    sources: dict[str, Text]
+    leads: dict[str, Text] = Field(description="Who leads an action.")
+    timeframes: dict[str, Text]
+    levels: list[Level]
+    pillars: list[Pillar]
+    flags: list[Flag]
+    suggestions: list[SuggestionRule]
+
+
+# ---------------------------------------------------------------- responses: people, cycles, self-checks
+
+
+class Cycle(Model):
+    year: int
+    questionnaire_version: str
+    opens_on: date
+    closes_on: date
+    open: bool
+
+
+class Organisation(Model):
+    id: int
+    code: str
+    name: str
+    kind: Literal[ORG_KINDS]  # type: ignore[valid-type]
+    parent: str | None = Field(description="The parent's code.")
+
+
+class User(Model):
+    username: str
+    name: str
+    role: Literal[ROLES]  # type: ignore[valid-type]
+    locale: str | None
+    organisation: Organisation
+
+
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+
+
+class SelfCheckSummary(Model):
+    id: int
+    year: int
+    organisation: Organisation
+    status: Literal["draft", "submitted"]
+    score: float | None = Field(description="Stored at submission; null for a draft.")
+    level: str | None = Field(description="Maturity level id, stored at submission.")
+    revision: int
+    updated_at: Timestamp
+    submitted_at: Timestamp | None
+
+
+class SelfCheck(SelfCheckSummary):
+    questionnaire_version: str
+    editable: bool = Field(description="Whether the caller may save answers now.")
+    answered: int
+    total: int
+    answers: dict[str, Answer]
+
+
+class Cycles(Model):
+    cycles: list[Cycle]
+
+
+class Organisations(Model):
+    organisations: list[Organisation]
+
+
+class SelfChecks(Model):
+    selfchecks: list[SelfCheckSummary]
+
+
+class SaveOutcome(Model):
+    saved: list[str] = Field(description="Question ids written or cleared.")
+    stale: list[str] = Field(
+        description="Question ids not written: a save of this token with a higher `seq` wrote them already."
+    )
+    answered: int
+    total: int
+    revision: int
+
+
+class SaveError(Error, SaveOutcome):
+    """Some answers are invalid (in `error.fields`); the valid ones were saved all the same."""
+
+
+class ConflictingAnswer(Model):
+    theirs: AnswerOrNone
+    by: str | None
+    at: Timestamp | None
+
+
+class SaveConflict(SaveError):
+    """A conflict also carries what the save did, and the other versions."""
+
+    conflicts: dict[str, ConflictingAnswer]
+
+
+# ---------------------------------------------------------------- responses: results
+
+
+class Suggestion(Model):
+    id: str
+    pillar: str
+    item: str | None = Field(description="null for advice on the whole pillar.")
+    score: float = Field(description="The item's (pillar's) score now.")
+    target: float = Field(description="Its score one realistic step up.")
+    gain: float = Field(
+        description="Overall points that step is worth: the item's share of the overall × (target − score)."
+    )
+    priority: bool = Field(description="One of the top three actions.")
+    shown: Literal["priority", "pillar", "more"] = Field(
+        description="A top-three action; one of at most three more per pillar; or one of the rest."
+    )
+    lead: str = Field(description="Who leads it: a key of the questionnaire's `leads`.")
+    timeframe: Text
+    trigger: AnswerOrNone = Field(description="The answer that triggered it; null for a pillar's advice.")
+    text: Text
+    ref: Reference
+
+
+class Position(Model):
+    score: float
+    percentile: float = Field(description="0–100: the share of the other branches scoring lower, ties counting half.")
+    quartile: Annotated[int, Field(ge=1, le=4, description="4 = the top quarter.")]
+    peers: int = Field(description="Other branches compared (at least three; only once the cycle has closed).")
+
+
+class PeerPosition(Model):
+    """Where a submitted self-check stands among the submitted branches of the same cycle under the
+    same committee, naming none of them; null for a draft or with fewer than three such branches."""
+
+    overall: Position | None
+    pillars: dict[str, Position]
+
+
+class ItemResult(Model):
+    id: str
+    value: AnswerOrNone
+    score: float | None
+    answered: bool
+    not_applicable: bool
+
+
+class PillarResult(Model):
+    id: str
+    name: Text
+    score: float | None
+    level: LevelRef | None
+    level_text: Text | None
+    missing: list[str]
+    items: list[ItemResult]
+
+
+class Change(Model):
+    year: int
+    selfcheck_id: int
+    score: float | None
+    overall: float | None = Field(description=f"The change of the overall score (`{OVERALL}`).")
+    pillars: dict[str, float | None]
+
+
+class RaisedFlag(Model):
+    id: str
+    text: Text
+
+
+class Result(Model):
+    selfcheck_id: int
+    year: int
+    organisation: Organisation
+    status: Literal["draft", "submitted"]
+    provisional: bool = Field(description="A draft's scores, not final.")
+    complete: bool
+    score: float | None
+    level: LevelRef | None
+    pillars: list[PillarResult]
+    missing: list[str] = Field(description="Unanswered scored questions.")
+    flags: list[RaisedFlag]
+    suggestions: list[Suggestion] = Field(
+        description="The top three, then per pillar at most three more, then the rest (`shown`)."
+    )
+    change_since_last_year: Change | None
+    peer_position: PeerPosition | None
