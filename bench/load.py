@@ -30,6 +30,7 @@ temporary file is removed, also on failure.
 from __future__ import annotations
 
 import argparse
+import html
 import http.client
 import json
 import multiprocessing
@@ -66,6 +67,7 @@ COMMITTEE = "LOAD"
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_DATABASE = "selfcheck_load"
 USER_AGENT = "selfcheck-load/1.0"
+CONFIRM_FLAGS = re.compile(r'name="confirm_flags" value="([^"]*)"')
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
@@ -390,8 +392,11 @@ class SimulatedUser(threading.Thread):
         self.think()
         _, _, page = b.request("review page", "GET", f"{selfcheck_path}/review", expect=(200,))
         self.think()
-        _, to, _ = b.request("submit", "POST", f"{selfcheck_path}/submit", expect=(302,),
-                             form={"csrf_token": csrf_of(page)})  # fmt: skip
+        form = {"csrf_token": csrf_of(page)}
+        flagged = CONFIRM_FLAGS.search(page)  # answers that contradict each other: the user confirms them
+        if flagged:
+            form["confirm_flags"] = html.unescape(flagged.group(1))
+        _, to, _ = b.request("submit", "POST", f"{selfcheck_path}/submit", expect=(302,), form=form)
         if not to.startswith("/results/"):
             self.stats.error(f"{self.name}: submit was refused (sent to {to})")
             raise Failed()
