@@ -36,8 +36,19 @@ def leaders(allowed, branch=403, anon=302):
     return {"anon": anon, **dict.fromkeys(BRANCHES, branch), **dict.fromkeys(USERS[4:], allowed)}
 
 
+def managers(allowed):
+    """B1's secretary's account: administrators and the leaders above B1 manage it; a leader of
+    another tree may not know it; trainers and branches manage nobody."""
+    return by(403, anon=302, xleader=404) | dict.fromkeys(("leader", "gleader", "admin"), allowed)
+
+
+def admins(allowed):
+    return by(403, anon=302, admin=allowed)
+
+
 # (endpoint, method, path, body, expected status per user); {D}: B1's draft of this year,
-# {S}: B1's submitted self-check of last year, {J}: a job of the leader, {T}: a token of b1.
+# {S}: B1's submitted self-check of last year, {J}: a job of the leader, {T}: a token of b1,
+# {U}: the user b1.
 PAGES = [
     ("index", "GET", "/", None, by(302)),
     ("auth.login", "GET", "/login", None, by(302, anon=200)),
@@ -80,6 +91,20 @@ PAGES = [
     ("jobs.status", "GET", "/jobs/{J}.json", None, by(404, anon=302, leader=200)),
     ("jobs.download", "GET", "/jobs/{J}/download", None, by(404, anon=302, leader=200)),
     ("admin.audit_log", "GET", "/admin/audit", None, by(403, anon=302, admin=200)),
+    ("admin.export_audit_log", "GET", "/admin/audit.csv", None, by(403, anon=302, admin=200)),
+    ("admin.export_audit_log", "GET", "/admin/audit.xlsx?action=login", None, by(403, anon=302, admin=200)),
+    ("accounts.password", "GET", "/accounts/password", None, by(200, anon=302)),
+    ("accounts.change_password", "POST", "/accounts/password", {"current": "x"}, by(422, anon=302)),
+    ("accounts.users", "GET", "/accounts/users", None, managers(200) | {"xleader": 200}),  # their own tree
+    ("accounts.user", "GET", "/accounts/users/{U}", None, managers(200)),
+    ("accounts.reset", "POST", "/accounts/users/{U}/reset", None, managers(200)),  # the confirmation page
+    ("accounts.disable", "POST", "/accounts/users/{U}/disable", None, managers(200)),  # the confirmation page
+    ("accounts.enable", "POST", "/accounts/users/{U}/enable", None, managers(302)),
+    ("accounts.unlock", "POST", "/accounts/users/{U}/unlock", None, managers(302)),
+    ("accounts.update_user", "POST", "/accounts/users/{U}", {"role": "branch", "organisation": "B1"}, admins(302)),
+    ("accounts.new_user", "GET", "/accounts/users/new", None, admins(200)),
+    ("accounts.create_user", "POST", "/accounts/users/new", {"username": "x"}, admins(422)),
+    ("accounts.handout", "GET", "/accounts/handouts/unknown.csv", None, by(404, anon=302)),
     ("account.tokens", "GET", "/account/tokens", None, by(200, anon=302)),
     ("account.create_token", "POST", "/account/tokens", {"name": "x"}, by(200, anon=302)),
     ("account.revoke", "POST", "/account/tokens/{T}/revoke", None, by(404, anon=302, b1=302)),
@@ -137,9 +162,9 @@ def objects(app, world):
             user = db.session.scalar(db.select(User).where(User.username == username))
             record, tokens[username] = issue_token(user, "test")
             if username == "b1":
-                token_id = record.id
+                token_id, b1_id = record.id, user.id
         db.session.commit()
-    return {"D": draft, "S": last_year, "J": job, "T": token_id}, tokens
+    return {"D": draft, "S": last_year, "J": job, "T": token_id, "U": b1_id}, tokens
 
 
 def call(app, user, method, path, body, tokens, api):
