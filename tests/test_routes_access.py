@@ -105,6 +105,11 @@ PAGES = [
     ("accounts.new_user", "GET", "/accounts/users/new", None, admins(200)),
     ("accounts.create_user", "POST", "/accounts/users/new", {"username": "x"}, admins(422)),
     ("accounts.handout", "GET", "/accounts/handouts/unknown.csv", None, by(404, anon=302)),
+    ("accounts.import_tree", "GET", "/accounts/import", None, admins(200)),
+    ("accounts.import_template", "GET", "/accounts/import/template.csv", None, admins(200)),
+    ("accounts.import_template", "GET", "/accounts/import/template.xlsx", None, admins(200)),
+    ("accounts.check_import", "POST", "/accounts/import", None, admins(422)),  # no file
+    ("accounts.run_import", "POST", "/accounts/import/{U}", None, admins(404)),  # no such upload
     ("account.tokens", "GET", "/account/tokens", None, by(200, anon=302)),
     ("account.create_token", "POST", "/account/tokens", {"name": "x"}, by(200, anon=302)),
     ("account.revoke", "POST", "/account/tokens/{T}/revoke", None, by(404, anon=302, b1=302)),

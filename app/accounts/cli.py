@@ -1,10 +1,13 @@
-"""Accounts on the command line: `users`, `set-password`, `disable-user`, `enable-user`, `set-role`.
+"""Accounts on the command line: `users`, `set-password`, `disable-user`, `enable-user`, `set-role`,
+`import-tree`.
 
 The same service functions and audit events as the users page; the actor is recorded as none
 (the command line), the rules of `organisations.user_problems` and the password policy hold.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
@@ -14,7 +17,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import ROLES, Organisation, User
 from ..organisations import user_problems
-from . import service
+from . import service, tree_import
 from .policy import MESSAGES, password_problem
 
 
@@ -110,4 +113,38 @@ def set_role(username, role, org_code, assign):
     click.echo(f"{username}: " + ("; ".join(changes) if changes else "nothing changed") + ".")
 
 
-COMMANDS = (list_users, set_password, disable_user, enable_user, set_role)
+@click.command("import-tree")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and say what would change; write nothing.")
+def import_tree(file, dry_run):
+    """Import organisations and users from FILE (the template's XLSX or CSV); all or nothing.
+
+    New users get temporary passwords, printed once (username, organisation, password)."""
+    try:
+        rows = tree_import.read_rows(file.read_bytes(), file.name)
+    except tree_import.ImportFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    plan = tree_import.plan(rows)
+    for line, problem in plan.problems:
+        click.echo(f"{file}:{line}: {problem}", err=True)
+    if not plan.ok:
+        raise click.ClickException(f"{len(plan.problems)} bad row(s); nothing was imported.")
+    for line, new in plan.new_orgs:
+        click.echo(f"{file}:{line}: create {new['kind']} {new['code']} {new['name']}")
+    for line, org, name in plan.renamed_orgs:
+        click.echo(f"{file}:{line}: rename {org.code} {org.name} → {name}")
+    for line, new in plan.new_users:
+        click.echo(f"{file}:{line}: create {new['role']} {new['username']} in {new['org_code']}")
+    for line, user, wanted in plan.changed_users:
+        click.echo(f"{file}:{line}: change {user.username} to {wanted['role']} in {wanted['org_code']}")
+    if dry_run:
+        click.echo(f"Dry run: {plan.changes} change(s), {plan.unchanged} row(s) unchanged; nothing written.")
+        return
+    issued = tree_import.apply(plan, None, file.name)
+    click.echo(f"Imported: {plan.changes} change(s). Temporary passwords (shown only now):")
+    for user, password in issued:
+        click.echo(f"{user.username}\t{user.organisation.code}\t{password}")
+
+
+COMMANDS = (list_users, set_password, disable_user, enable_user, set_role, import_tree)

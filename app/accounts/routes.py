@@ -1,31 +1,39 @@
-"""Account pages: one's own password (/accounts/password) and the users page of administrators
-and leaders (/accounts/users), with its actions; the temporary passwords' one-time handout."""
+"""Account pages: one's own password (/accounts/password), the users page of administrators and
+leaders (/accounts/users) with its actions, the temporary passwords' one-time handout, and the
+bulk import of organisations and users (/accounts/import: a dry run, then the import)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+import secrets
+from pathlib import Path
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
-from forms.accounts import ChangePasswordForm, ConfirmForm, CreateUserForm, EditUserForm
+from forms.accounts import ChangePasswordForm, ConfirmForm, CreateUserForm, EditUserForm, ImportTreeForm
 
 from ..access import can_manage_account, subtree_filter
 from ..comparison.exports import inert
+from ..comparison.xlsx import Workbook
 from ..database import reads_then_writes
 from ..extensions import db
+from ..jobs.runner import jobs_dir
 from ..models import ROLES, Organisation, User
 from ..organisations import user_problems
-from . import service
+from . import service, tree_import
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 PAGE_SIZE = 100
 # what a user who must change their temporary password may still reach
 WHILE_PASSWORD_MUST_CHANGE = {"accounts.password", "accounts.change_password", "auth.logout", "set_language", "static"}
 STATES = ("active", "disabled", "must_change")
+UPLOAD_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.before_app_request
@@ -285,3 +293,89 @@ def handout(handout_id: str):
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=temporary-passwords.csv"},
     )
+
+
+def uploads_dir() -> Path:
+    """Where an uploaded import waits between its dry run and the import: beside the job results
+    (JOBS_DIR, shared by every server process), in `imports/`; `flask prune` empties it."""
+    folder = jobs_dir() / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def upload_path(token: str) -> Path | None:
+    """The current user's uploaded file of `token`, if it is still there."""
+    if not UPLOAD_TOKEN.fullmatch(token):
+        return None
+    found = sorted(uploads_dir().glob(f"{current_user.id}-{token}.*"))
+    return found[0] if found else None
+
+
+@bp.route("/import")
+@login_required
+def import_tree():
+    require_admin()
+    return render_template("accounts/import.html", form=ImportTreeForm(), columns=tree_import.EXPLANATION)
+
+
+@bp.route("/import/template.<any(csv, xlsx):extension>")
+@login_required
+def import_template(extension: str):
+    """The file to fill in: the header, example rows and (XLSX) a sheet explaining the columns."""
+    require_admin()
+    if extension == "csv":
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerows(tree_import.template_rows())
+        body, mimetype = ("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv"
+    else:
+        book = Workbook()
+        book.add_sheet("import", tree_import.COLUMNS, tree_import.EXAMPLE)
+        book.add_sheet("columns", ("column", "说明", "meaning"), tree_import.EXPLANATION)
+        body, mimetype = book.close(), XLSX_TYPE
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename=import-template.{extension}"}
+    )
+
+
+@bp.route("/import", methods=["POST"])
+@login_required
+def check_import():
+    """The dry run: every bad row by line, or what the import would create and change."""
+    require_admin()
+    form = ImportTreeForm()
+    if not form.validate():
+        return render_template("accounts/import.html", form=form, columns=tree_import.EXPLANATION), 422
+    upload = form.file.data
+    data, extension = upload.read(), upload.filename.rsplit(".", 1)[-1].lower()
+    try:
+        plan = tree_import.plan(tree_import.read_rows(data, upload.filename))
+    except tree_import.ImportFileError as exc:
+        form.file.errors = [str(exc)]
+        return render_template("accounts/import.html", form=form, columns=tree_import.EXPLANATION), 422
+    token = None
+    if plan.ok and plan.changes:
+        token = secrets.token_urlsafe(32)
+        (uploads_dir() / f"{current_user.id}-{token}.{extension}").write_bytes(data)
+    return render_template(
+        "accounts/import_plan.html", plan=plan, token=token, form=ConfirmForm(), filename=upload.filename
+    ), (200 if plan.ok else 422)
+
+
+@bp.route("/import/<token>", methods=["POST"])
+@login_required
+def run_import(token: str):
+    """The import of a file whose dry run passed, checked again (the database may have changed)."""
+    require_admin()
+    path = upload_path(token)
+    if path is None or not ConfirmForm().validate():
+        abort(404)
+    plan = tree_import.plan(tree_import.read_rows(path.read_bytes(), path.name))
+    if not plan.ok:
+        path.unlink(missing_ok=True)
+        return render_template("accounts/import_plan.html", plan=plan, token=None, form=None, filename=""), 422
+    issued = tree_import.apply(plan, current_user, "web import")
+    path.unlink(missing_ok=True)
+    flash(_("Imported: %(num)d changes.", num=plan.changes), "success")
+    if not issued:
+        return redirect(url_for(".users"))
+    return temporary_passwords_page(issued)
