@@ -67,3 +67,6 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_HOURS = 12
+    if os.environ.get("REPORT_FONT_PATH"):  # else app/reports/fonts.py's default, the packaged font
+        REPORT_FONT_PATH = os.environ["REPORT_FONT_PATH"]
+    REPORT_TEMPLATE = os.environ.get("REPORT_TEMPLATE") or "default"  # a layout of report_templates/
