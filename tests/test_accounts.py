@@ -204,6 +204,8 @@ def test_an_administrator_changes_roles_organisations_and_assignments(app, world
     trainer_id = user_id(app, "trainer")
     bad = admin.post(f"/accounts/users/{trainer_id}", data={"role": "branch", "organisation": "C1"})
     assert bad.status_code == 422
+    assert "党支部用户必须属于一个党支部" in bad.text
+    assert fetch_user(app, "trainer").role == "trainer"
     data = {"role": "trainer", "organisation": "C1", "assigned": ["G1", "X1"]}
     assert admin.post(f"/accounts/users/{trainer_id}", data=data).status_code == 302
     with app.app_context():
