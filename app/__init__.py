@@ -51,7 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.session_protection = "basic"
 
-    from . import cli, views
+    from . import cli, core, errors, i18n
     from .admin.routes import bp as admin_bp
     from .api.account import bp as account_bp
     from .api.routes import bp as api_bp
@@ -71,7 +71,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(jobs_bp)
-    views.init_app(app)
+    core.init_app(app)
+    errors.init_app(app)
+    i18n.init_app(app)
     security.init_app(app)
     cli.init_app(app)
     return app

@@ -291,7 +291,7 @@ CATALOG_WIDTH = "100"  # the width the catalogs are wrapped at: an update rewrap
 def extract_messages(pot: str | Path) -> None:
     """Write every message the code uses to the template `pot` (also what the i18n test checks)."""
     _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output", "-w", CATALOG_WIDTH,
-             "-o", str(pot), "app", "forms")  # fmt: skip
+             "-o", str(pot), "app")  # fmt: skip
 
 
 @translate.command("extract")

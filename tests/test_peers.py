@@ -1,4 +1,4 @@
-"""The peer rule (app/comparison/peers.py): other branches only, at least three of them, and only
+"""The peer rule (app/peers.py): other branches only, at least three of them, and only
 once the cycle has closed; the same figures on the result page, in the report and in the API."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.comparison.peers import MIN_PEERS, peer_averages, peer_position
 from app.extensions import db
 from app.models import Cycle, Organisation, SelfCheck
+from app.peers import MIN_PEERS, peer_averages, peer_position
 from app.reports import service as reports
 from app.selfcheck.service import result_of
 from tests.conftest import THIS_YEAR, login, make_org, submitted_selfcheck

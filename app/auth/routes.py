@@ -8,13 +8,12 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from forms.auth import LoginForm
-
 from .. import audit, passwords, security
+from ..core import home_url, safe_next
 from ..database import reads_then_writes
 from ..extensions import db
 from ..models import User
-from ..views import home_url, safe_next
+from .forms import LoginForm
 
 bp = Blueprint("auth", __name__)
 

@@ -13,7 +13,7 @@ from app.assessment.questionnaire import Questionnaire, SuggestionRule, Text, ge
 from . import charts
 from .charts import BoxValues, RadarSeries, Style, radar_chart
 from .labels import fill, lines, say
-from .queries import LEVEL_2_MIN, OVERALL, Cohort, PickedUnit
+from .queries import OVERALL, Cohort, PickedUnit
 
 MAX_BARS = 15
 MAX_ITEMS = 10
@@ -60,7 +60,7 @@ def suggestion_for(q: Questionnaire, item_id: str) -> SuggestionRule | None:
     pillar_rules = sorted(
         (r for r in q.suggestions if r.pillar == q.items[item_id].pillar_id), key=lambda r: (r.below, r.id)
     )
-    return next((r for r in rules if r.below > LEVEL_2_MIN), None) or (rules or pillar_rules or [None])[0]
+    return next((r for r in rules if r.below > q.levels[1].min), None) or (rules or pillar_rules or [None])[0]
 
 
 def cohort_figures(cohort: Cohort, t: dict[str, Text], lang: str, style: Style, width: float) -> list[Figure]:

@@ -55,7 +55,7 @@ def reports_zip(user, params, progress):
 
 
 def _comparison_selection(user, params):
-    from ..comparison.routes import selection_for
+    from ..comparison.service import selection_for
 
     if user.role == "branch":
         raise JobRefused("branch users have no comparison")

@@ -11,8 +11,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import audit
 from ..extensions import db
+from ..i18n import current_lang
 from ..models import Job
-from ..views import current_lang
 from . import kinds  # noqa: F401  (registers the job kinds)
 from .runner import KINDS, enqueue, result_path, wake
 

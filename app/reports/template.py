@@ -17,16 +17,23 @@ from reportlab.lib import pagesizes
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.units import mm
 
+from app.assessment.questionnaire import available_versions, get_questionnaire
+
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "report_templates"
 SECTIONS = ("summary", "pillars", "appendix")
 PAGE_SIZES = {"A4": pagesizes.A4, "A5": pagesizes.A5, "letter": pagesizes.letter, "legal": pagesizes.legal}
 FONT_SIZES = ("title", "subtitle", "h1", "h2", "body", "small", "table")
 COLOURS = ("primary", "text", "muted", "rule", "shade", "table_header", "good", "warn")
-LEVEL_IDS = ("initial", "developing", "established", "exemplary")
 SERIES = ("this_year", "last_year", "peers")
 PLACEHOLDERS = ("branch", "code", "parent", "title", "year", "page")
 BILINGUAL_LAYOUTS = ("stacked", "columns")
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def level_ids() -> tuple[str, ...]:
+    """The maturity levels of every questionnaire version: a template gives each its colour."""
+    ids = [lv.id for version in available_versions() for lv in get_questionnaire(version).levels]
+    return tuple(dict.fromkeys(ids))
 
 
 class ReportTemplateError(ValueError):
@@ -158,7 +165,7 @@ class _Loader:
             secondary=self.number(fonts["secondary"], "fonts.secondary", 0.6, 1.2),
             bold=self.number(fonts["bold"], "fonts.bold", 0, 0.1),
             colours={k: self.colour(colours[k], f"colours.{k}") for k in COLOURS},
-            level_colours=self.colours(colours["levels"], "colours.levels", LEVEL_IDS),
+            level_colours=self.colours(colours["levels"], "colours.levels", level_ids()),
             series_colours=self.colours(colours["series"], "colours.series", SERIES),
             bilingual=data["bilingual"],
             sections=tuple(sections),

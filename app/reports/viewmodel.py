@@ -46,7 +46,7 @@ class Subject:
 
 @dataclass(frozen=True)
 class Peers:
-    """The peer figures the peer rule allows (`app.comparison.peers`): the other branches'
+    """The peer figures the peer rule allows (`app.peers`): the other branches'
     mean per measure (pillar ids and "overall"), how many they are, and the branch's
     percentile rank and quartile among them. Empty when no figure may be shown."""
 

@@ -1,28 +1,10 @@
-"""Application-wide pages and template helpers: the home redirect, the language switch."""
+"""Language in pages: the request's catalog and language, and the templates' gettext and filters."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Flask, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, g
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
-from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
-from sqlalchemy import text
-
-from .extensions import db
-
-
-def safe_next(target: str | None, default: str) -> str:
-    """A local path to go back to; anything pointing elsewhere falls back to `default`."""
-    if not target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    return target
 
 
 def _request_catalog() -> tuple:
@@ -65,45 +47,7 @@ def template_pgettext(context: str, message: str, **variables) -> Markup:
     return text % variables if variables else text
 
 
-def home_url(user) -> str:
-    """Where a user starts: a branch fills in its self-check, everyone else sees the overview."""
-    return url_for("selfcheck.home" if user.role == "branch" else "results.overview")
-
-
 def init_app(app: Flask) -> None:
-    @app.route("/")
-    @login_required
-    def index():
-        return redirect(home_url(current_user))
-
-    @app.route("/health")
-    def health():
-        """For load balancers and monitors: the database (and the queue, when configured) answer."""
-        from .jobs.runner import queue_alive
-
-        checks = {}
-        try:
-            db.session.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception:
-            checks["database"] = "unavailable"
-        finally:
-            db.session.rollback()
-        queue = queue_alive(app)
-        if queue is not None:
-            checks["queue"] = "ok" if queue else "unavailable"
-        healthy = all(v == "ok" for v in checks.values())
-        return jsonify(status="ok" if healthy else "unavailable", **checks), 200 if healthy else 503
-
-    @app.route("/language/<lang>", methods=["POST"])
-    def set_language(lang):
-        if lang in app.config["LANGUAGES"]:
-            session["lang"] = lang
-            if current_user.is_authenticated:
-                current_user.locale = lang
-                db.session.commit()
-        return redirect(safe_next(request.form.get("next"), url_for("index")))
-
     @app.context_processor
     def template_helpers():
         lang = current_lang()
@@ -139,23 +83,3 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = lambda v: format_datetime(v, "medium") if v else "—"
-
-    @app.errorhandler(CSRFError)
-    def csrf_expired(error):
-        """An old form token (usually an ended session): say so; the browser keeps the answers."""
-        message = _("Your session has ended. Log in again; your answers are kept in this browser.")
-        if request.is_json or request.accept_mimetypes.best == "application/json":
-            return jsonify(error="csrf", message=message), 400
-        flash(message, "error")
-        rule = request.url_rule
-        return redirect(request.path if rule is not None and "GET" in rule.methods else url_for("index"))
-
-    def error_page(error):
-        if request.path.startswith("/api/"):  # no route of the API matched: its JSON, not a page
-            from .api.errors import http_error_response
-
-            return http_error_response(error)
-        return (render_template("error.html", error=error), error.code) if error.code != 405 else error
-
-    for code in (403, 404, 405):
-        app.register_error_handler(code, error_page)
