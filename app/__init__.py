@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from app.assessment.questionnaire import available_versions, get_questionnaire
 
-from . import database, security  # noqa: F401  (database: SQLite settings for every engine)
+from . import database, security
 from .config import Config, database_url, secret_key
 from .extensions import babel, csrf, db, login_manager, migrate
 from .reports.fonts import require_report_font
@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     require_report_font(app)
 
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

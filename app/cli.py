@@ -17,6 +17,7 @@ from app.assessment.questionnaire import available_versions
 
 from .api.cli import create_token
 from .comparison.cli import export_results
+from .database import write_transaction
 from .extensions import db
 from .jobs.cli import worker
 from .models import ORG_KINDS, ROLES, Cycle, Organisation, SelfCheck, User
@@ -90,9 +91,10 @@ def create_org(code, kind, name, parent_code):
     refuse(organisation_problems(code, kind, name, where))
     if db.session.scalar(select(Organisation).where(Organisation.code == code)):
         raise click.ClickException(f"An organisation with code {code} exists already.")
-    org = Organisation(code=code, kind=kind, name=name, parent=parent, path=expected_path(code, where))
-    db.session.add(org)
-    db.session.commit()
+    with write_transaction():
+        org = Organisation(code=code, kind=kind, name=name, parent=parent, path=expected_path(code, where))
+        db.session.add(org)
+        db.session.commit()
     click.echo(f"Created {org.code} ({KIND_LABELS[kind]}) {org.name}")
 
 
@@ -129,8 +131,9 @@ def create_user(username, org_code, role, name, password, assign):
         user.assigned.append(target)
     if role == "trainer" and not user.assigned:
         user.assigned.append(org)
-    db.session.add(user)
-    db.session.commit()
+    with write_transaction():
+        db.session.add(user)
+        db.session.commit()
     click.echo(f"Created {role} {username} in {org.code}")
 
 
@@ -171,10 +174,11 @@ def open_cycle(year, version, opens, closes):
     closes_on = closes.date() if closes else date(year, 12, 31)
     if closes_on < opens_on:
         raise click.ClickException("The cycle must close after it opens.")
-    cycle = cycle or Cycle(year=year)
-    cycle.questionnaire_version, cycle.opens_on, cycle.closes_on = version, opens_on, closes_on
-    db.session.add(cycle)
-    db.session.commit()
+    with write_transaction():
+        cycle = cycle or Cycle(year=year)
+        cycle.questionnaire_version, cycle.opens_on, cycle.closes_on = version, opens_on, closes_on
+        db.session.add(cycle)
+        db.session.commit()
     click.echo(f"Cycle {year}: questionnaire {version}, open {opens_on} to {closes_on}")
 
 

@@ -9,6 +9,7 @@ from flask import Flask, jsonify, redirect, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
+from .database import write_transaction
 from .extensions import db
 from .jobs.runner import queue_alive
 
@@ -56,6 +57,7 @@ def init_app(app: Flask) -> None:
         if lang in app.config["LANGUAGES"]:
             session["lang"] = lang
             if current_user.is_authenticated:
-                current_user.locale = lang
-                db.session.commit()
+                with write_transaction():
+                    current_user.locale = lang
+                    db.session.commit()
         return redirect(safe_next(request.form.get("next"), url_for("index")))

@@ -12,6 +12,7 @@ from app.api.auth import issue_token
 from app.assessment.items import CountItem, ScaleItem
 from app.assessment.questionnaire import get_questionnaire
 from app.assessment.scoring import score_selfcheck
+from app.database import write_transaction
 from app.extensions import db
 from app.models import Answer, ApiToken, AuditEvent, Cycle, Organisation, User, utcnow
 from app.selfcheck import service
@@ -376,7 +377,7 @@ def test_messages_already_in_the_catalog_come_in_chinese(app, client, draft):
 
 
 def test_the_users_saved_language_comes_before_the_browsers(app, client, draft):
-    with app.app_context():
+    with app.app_context(), write_transaction():
         db.session.execute(update(User).where(User.username == "b1").values(locale="zh"))
         db.session.commit()
     api = Api(client, make_token(app, "b1"), lang="en")
@@ -433,7 +434,7 @@ def test_revoked_and_expired_tokens_stop_working(app, client, world):
     revoked, expiring = make_token(app, "b1"), make_token(app, "b1", days=1)
     assert Api(client, revoked).get("/cycles").status_code == 200
     assert Api(client, expiring).get("/cycles").status_code == 200
-    with app.app_context():
+    with app.app_context(), write_transaction():
         db.session.execute(update(ApiToken).where(ApiToken.prefix == revoked.split("_")[1]).values(revoked_at=utcnow()))
         db.session.execute(
             update(ApiToken)

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from app.database import write_transaction
 from app.extensions import db
 from app.models import Cycle, Organisation, SelfCheck
 from app.peers import MIN_PEERS, peer_averages, peer_position
@@ -22,7 +23,7 @@ LEVELS = {"B1": 3, "B2": 5, "B3": 4, "B4": 2, "B5": 1}
 @pytest.fixture
 def group(app, world):
     """Committee C1 with five branches (B1–B3 of the world, B4 and B5 added)."""
-    with app.app_context():
+    with app.app_context(), write_transaction():
         c1 = db.session.scalar(db.select(Organisation).where(Organisation.code == "C1"))
         make_org("B4", "branch", c1)
         make_org("B5", "branch", c1)
@@ -45,7 +46,7 @@ def scores(app, selfcheck_id: int) -> dict[str, float]:
 
 
 def close_cycle(app, year: int, closes_on: date):
-    with app.app_context():
+    with app.app_context(), write_transaction():
         db.session.scalar(db.select(Cycle).where(Cycle.year == year)).closes_on = closes_on
         db.session.commit()
 

@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from .. import audit, passwords, security
 from ..core import home_url, safe_next
-from ..database import reads_then_writes
 from ..extensions import db
 from ..models import User
 from .forms import LoginForm
@@ -19,7 +18,6 @@ bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@reads_then_writes  # checking a password is slow: the SQLite write lock is taken only to record the outcome
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("index"))

@@ -24,7 +24,6 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from ..access import can_edit, get_selfcheck_or_404
-from ..database import reads_then_writes
 from ..extensions import db
 from ..i18n import current_lang
 from ..models import Cycle, SelfCheck
@@ -246,7 +245,6 @@ def page_order(page_id, seq) -> tuple[str | None, int | None]:
 
 
 @bp.route("/<int:selfcheck_id>/autosave", methods=["POST"])
-@reads_then_writes
 def autosave(selfcheck_id: int):
     """Save answers as the user types: JSON {"answers": {item id: value}} in, JSON out."""
     if not current_user.is_authenticated:
