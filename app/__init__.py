@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from app.assessment.questionnaire import available_versions, get_questionnaire
 
-from . import database, security
+from . import database, patches, security
 from .config import Config, database_url, secret_key
 from .extensions import babel, csrf, db, login_manager, migrate
 from .reports.fonts import require_report_font
@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(app.instance_path)
 
+    patches.init_app(app)  # another version of a patched library stops the app here
     # A malformed questionnaire stops the app here, naming the file and the item.
     for version in available_versions():
         get_questionnaire(version)
@@ -58,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .api.routes import bp as api_bp
     from .auth.routes import bp as auth_bp
     from .comparison.routes import bp as comparison_bp
+    from .jobs import kinds as job_kinds
     from .jobs.routes import bp as jobs_bp
     from .reports.routes import bp as reports_bp
     from .results.routes import bp as results_bp
@@ -72,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(jobs_bp)
+    job_kinds.init_app(app)
     core.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, g
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
+from flask_babel import force_locale, format_date, format_datetime, format_decimal, get_locale, get_translations
 from markupsafe import Markup
+
+from app.assessment.text import LANGUAGES, Text
+
+from .patches import babel_locale
 
 
 def _request_catalog() -> tuple:
     """(locale, catalog, "zh" or "en") of the request, cached in `g` for as long as the locale
     stays the same (`force_locale` swaps the locale object, which renews the cache)."""
     request_g = g._get_current_object()  # called dozens of times a page: one proxy look-up
-    locale = getattr(getattr(request_g, "_flask_babel", None), "babel_locale", None)
+    locale = babel_locale(request_g)
     cached = getattr(request_g, "_catalog", None)
     if locale is None or cached is None or cached[0] is not locale:
         translations = get_translations()
-        cached = request_g._catalog = (request_g._flask_babel.babel_locale, translations, str(get_locale())[:2])
+        cached = request_g._catalog = (babel_locale(request_g), translations, str(get_locale())[:2])
     return cached
 
 
@@ -27,6 +33,27 @@ def request_translations():
 def current_lang() -> str:
     """The request's language, "zh" or "en", for picking a side of the questionnaire's bilingual texts."""
     return _request_catalog()[2]
+
+
+def in_both_languages(collect: Callable[[Callable[..., str]], dict[str, str]]) -> dict[str, Text]:
+    """Run `collect(gettext)` under each language's locale; its strings as bilingual Texts (the
+    labels of reports, comparison pages, exports and PDFs).
+
+    `gettext` works as Flask-Babel's but on a catalog looked up once per language, not once
+    per string (a report has some eighty labels, in two languages); lazy strings turned into
+    `str` inside `collect` are translated in its language too.
+    """
+    results = {}
+    for lang in LANGUAGES:
+        with force_locale(lang):
+            catalog = get_translations()
+
+            def gettext(text: str, catalog=catalog, **variables) -> str:
+                translated = catalog.ugettext(text)
+                return translated % variables if variables else translated
+
+            results[lang] = collect(gettext)
+    return {key: Text(results["zh"][key], results["en"][key]) for key in results["zh"]}
 
 
 def template_gettext(message: str, **variables) -> Markup:

@@ -12,11 +12,11 @@ import csv
 import io
 from dataclasses import dataclass
 
-from app.assessment.questionnaire import Questionnaire, Text, get_questionnaire
+from app.assessment.questionnaire import Questionnaire, get_questionnaire
+from app.assessment.text import Text, fill
 
 from ..models import Organisation
 from ..spreadsheet import Workbook, inert
-from .labels import fill
 from .queries import Selection, export_rows
 from .service import labels
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.assessment.questionnaire import Questionnaire, SuggestionRule, Text, get_questionnaire
+from app.assessment.questionnaire import Questionnaire, SuggestionRule, get_questionnaire
+from app.assessment.text import Text, fill
 
 from . import charts
 from .charts import BoxValues, RadarSeries, Style, radar_chart
-from .labels import fill, lines, say
+from .labels import lines, say
 from .queries import OVERALL, Cohort, PickedUnit
 
 MAX_BARS = 15

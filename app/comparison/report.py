@@ -11,10 +11,12 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from app.assessment.text import fill
+
 from ..models import Organisation
 from ..reports.fonts import report_font
 from .figures import Figure
-from .labels import fill, say
+from .labels import say
 from .queries import Selection
 from .service import comparison, labels
 

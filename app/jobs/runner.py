@@ -52,20 +52,19 @@ QUEUE_NAME = "selfcheck"
 MISSED_BEATS = 3  # a running job silent for this many heartbeats has lost its process
 CLAIM_LOCK = 0x5E1FC4EC  # PostgreSQL advisory lock serialising claims
 
-# kind → function(user, params, progress) -> (bytes, filename, mimetype); see app/jobs/kinds.py
-KINDS: dict[str, Callable] = {}
-
 
 class JobTimedOut(Exception):
     """Raised at a job's next step once it has run past JOB_TIMEOUT_MINUTES."""
 
 
-def kind(name: str):
-    def register(fn):
-        KINDS[name] = fn
-        return fn
+def kinds_of(app: Flask | None = None) -> dict[str, Callable]:
+    """The app's job kinds: name → function(user, params, progress) -> (bytes, filename, mimetype).
+    `app/jobs/kinds.py` registers the application's own at start-up (`register_kind`)."""
+    return (app or current_app).extensions.setdefault("job_kinds", {})
 
-    return register
+
+def register_kind(app: Flask, name: str, run: Callable) -> None:
+    kinds_of(app)[name] = run
 
 
 def result_path(job_id: str) -> Path:
@@ -88,7 +87,7 @@ def redis_connection(app: Flask | None = None):
 
 def enqueue(kind_name: str, params: dict, user: User) -> Job:
     """Record a job and hand it to the queue."""
-    if kind_name not in KINDS:
+    if kind_name not in kinds_of():
         raise ValueError(f"unknown job kind {kind_name!r}")
     with write_transaction():
         job = Job(id=uuid.uuid4().hex, kind=kind_name, params=json.dumps(params), user_id=user.id, status="queued")
@@ -254,7 +253,7 @@ def run_claimed(job_id: str) -> None:
         set_status(job_id, attempt, done=done, total=total)
 
     try:
-        data, name, mimetype = KINDS[job.kind](job.user, json.loads(job.params), progress)
+        data, name, mimetype = kinds_of(app)[job.kind](job.user, json.loads(job.params), progress)
         if utcnow() > deadline:
             raise JobTimedOut()
         path = result_path(job_id)

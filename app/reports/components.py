@@ -13,11 +13,11 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.textsplit import getCharWidths
 from reportlab.platypus import Flowable, FrameBreak, Paragraph, Spacer, Table, TableStyle
-from reportlab.platypus.paragraph import _centerDrawParaLine, _leftDrawParaLine
 from reportlab.platypus.paraparser import ParaFrag
 
 from app.assessment.questionnaire import Text
 
+from ..patches import LINE_DRAWERS
 from .linebreak import break_lines
 from .template import ReportTemplate
 
@@ -92,7 +92,7 @@ class Para(Paragraph):
         stroked with that line width, the embedded face made heavier (it has no bold face).
         """
         lines, style = self.__dict__.get("blPara"), self.style
-        draw_line = _LINE_DRAWERS.get(style.alignment)
+        draw_line = LINE_DRAWERS.get(style.alignment)
         if (
             lines is None
             or lines.kind != 0
@@ -118,9 +118,6 @@ class Para(Paragraph):
             draw_line(text, 0, extra_space, words)
         canvas.drawText(text)
         canvas.restoreState()
-
-
-_LINE_DRAWERS = {TA_LEFT: _leftDrawParaLine, TA_CENTER: _centerDrawParaLine}
 
 
 def has_cjk(text: str) -> bool:

@@ -11,21 +11,19 @@ document is saved, once the number of pages is known.
 
 from __future__ import annotations
 
-import zlib
 from io import BytesIO
 
 from reportlab.lib.enums import TA_CENTER
-from reportlab.pdfbase import pdfdoc
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
-from app.assessment.questionnaire import Text
+from app.assessment.text import MODES, Text, fill
 
 from .charts import ChartSeries, bar_chart
 from .components import Bookmark, BreakIfFilled, Components, Styles
 from .fonts import report_font
 from .template import ReportTemplate, load_template
-from .viewmodel import MODES, ReportViewModel, SuggestionView, fill
+from .viewmodel import ReportViewModel, SuggestionView
 
 _styles_cache: dict[tuple[str, str], Styles] = {}
 
@@ -34,22 +32,6 @@ MIN_FILL = 0.3  # no page but the last is less full than this
 BREAK_FILL = MIN_FILL + 0.1  # a section starts a new page only below this much of the last (spacing included)
 LABEL_VALUE = Text("%(label)s：%(value)s", "%(label)s: %(value)s")
 SERIES_STYLES = {"this_year": "solid", "last_year": "light", "peers": "outline"}
-
-
-class _QuickFlate(pdfdoc.PDFStreamFilterZCompress):
-    """Deflate at zlib's fastest level.
-
-    ReportLab compresses every page and font stream at zlib's default level (6) and has no
-    setting for it. Level 1 makes a report about a tenth larger (well under the 300 KB a
-    report may weigh) and takes a twentieth off its rendering time. ReportLab looks its one
-    Flate filter up by name when it writes a stream, so replacing it covers every PDF.
-    """
-
-    def encode(self, text):
-        return zlib.compress(text.encode("utf8") if isinstance(text, str) else text, 1)
-
-
-pdfdoc.PDFZCompress = _QuickFlate()
 
 
 def render_diagnostic_pdf(viewmodel: ReportViewModel, template_name: str = "default", lang: str = "bilingual") -> bytes:
