@@ -17,10 +17,10 @@ from reportlab.platypus import Paragraph
 
 from app import create_app
 from app.assessment.questionnaire import get_questionnaire
+from app.charts import ChartSeries, Style, grouped_bar_chart
 from app.extensions import db
 from app.models import Cycle, Organisation, SelfCheck
 from app.reports import document, service
-from app.reports.charts import ChartSeries, bar_chart
 from app.reports.components import Para, Styles
 from app.reports.document import render_diagnostic_pdf
 from app.reports.fonts import DEFAULT_FONT_PATH, ReportFontMissing, report_font
@@ -277,14 +277,14 @@ def test_bar_chart_writes_values_and_marks_what_is_missing_instead_of_drawing_ze
     with app.app_context():
         font = report_font()
     colour = load_template("default").series_colours["this_year"]
-    drawing = bar_chart(
+    drawing = grouped_bar_chart(
         [["领导示范", "Leadership"], ["集中学习"], ["专题讲课"], ["制度建设"]],
         [
             ChartSeries(["今年"], [80, 60, None, 0.0], colour),
             ChartSeries(["上年"], [70, 50, 40, None], colour, "light"),
         ],
         width=400,
-        font=font,
+        style=Style(font, 9),
         missing="未作答",
     )
     strings = [s.text for s in drawing.getContents() if hasattr(s, "text")]

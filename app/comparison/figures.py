@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from app.assessment.questionnaire import Questionnaire, SuggestionRule, get_questionnaire
 from app.assessment.text import Text, fill
 
-from . import charts
-from .charts import BoxValues, RadarSeries, Style, radar_chart
+from .. import charts
+from ..charts import BoxValues, RadarSeries, Style, radar_chart
 from .labels import lines, say
 from .queries import OVERALL, Cohort, PickedUnit
 
@@ -226,10 +226,7 @@ def radar(cohort: Cohort, picks: list[PickedUnit], t, lang, style, width) -> Fig
         series,
         width=width,
         height=width * 0.62,
-        font=style.font,
-        font_size=style.font_size,
-        text_colour=style.text,
-        grid_colour=style.grid,
+        style=style,
     )
     headers = [say(t["pillar"], lang), say(t["cohort_average"], lang), *(f"{u.name} ({u.code})" for u in picks)]
     rows = [

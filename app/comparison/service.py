@@ -11,11 +11,11 @@ from sqlalchemy import select
 from app.assessment.questionnaire import Text
 
 from ..access import can_view_org, visible_roots
+from ..charts import Style
 from ..extensions import db
 from ..models import Organisation
 from ..reports.fonts import report_font
 from . import figures, queries
-from .charts import Style
 from .figures import Figure
 from .labels import texts
 

@@ -19,7 +19,7 @@ from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
 from app.assessment.text import MODES, Text, fill
 
-from .charts import ChartSeries, bar_chart
+from ..charts import ChartSeries, Style, grouped_bar_chart
 from .components import Bookmark, BreakIfFilled, Components, Styles
 from .fonts import report_font
 from .template import ReportTemplate, load_template
@@ -301,15 +301,12 @@ class DiagnosticDocument:
             ChartSeries(c.parts(s.label), s.values, t.series_colours[s.key], SERIES_STYLES[s.key])
             for s in vm.chart.series
         ]
-        return bar_chart(
+        return grouped_bar_chart(
             [c.parts(name) for name in vm.chart.categories],
             series,
             width=t.frame_width,
-            font=c.styles.font,
-            font_size=t.sizes["small"],
+            style=Style(c.styles.font, t.sizes["small"], t.colours["text"], t.colours["rule"]),
             missing=c.inline(self.label("not_answered"), " / "),
-            text_colour=t.colours["text"],
-            grid_colour=t.colours["rule"],
         )
 
     def _pillar_table(self):
