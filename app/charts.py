@@ -48,16 +48,6 @@ def _drawing(width: float, height: float, style: Style) -> Drawing:
     return drawing
 
 
-@dataclass(frozen=True)
-class BoxValues:
-    minimum: float
-    q1: float
-    median: float
-    q3: float
-    maximum: float
-    mean: float
-
-
 def colour(i: int) -> Color:
     return PALETTE[i % len(PALETTE)]
 
@@ -136,7 +126,7 @@ def _y_axis(drawing: Drawing, left, bottom, right, top, style: Style, unit: str 
 def box_plot(
     groups: Sequence[Sequence[str]],
     series: Sequence[str],
-    boxes: Sequence[Sequence[BoxValues | None]],
+    boxes: Sequence[Sequence[object | None]],
     *,
     width: float,
     height: float,
@@ -144,7 +134,8 @@ def box_plot(
 ) -> Drawing:
     """Box plots of scores 0–100: one group per measure (label lines below the axis), one box
     per series (cycle) within each group; whiskers at min and max, a dot at the mean.
-    `boxes[g][s]` is the summary of group g and series s, or None when it has no unit."""
+    `boxes[g][s]` is the summary of group g and series s (anything with minimum, q1, median, q3,
+    maximum and mean, such as `comparison.queries.Box`), or None when it has no unit."""
     drawing = Drawing(width, height)
     size = style.font_size
     label_lines = max((len(g) for g in groups), default=1)

@@ -12,7 +12,7 @@ from app.assessment.questionnaire import Questionnaire, SuggestionRule, get_ques
 from app.assessment.text import Text, fill
 
 from .. import charts
-from ..charts import BoxValues, RadarSeries, Style, radar_chart
+from ..charts import RadarSeries, Style, radar_chart
 from .labels import lines, say
 from .queries import OVERALL, Cohort, PickedUnit
 
@@ -85,7 +85,7 @@ def cohort_figures(cohort: Cohort, t: dict[str, Text], lang: str, style: Style, 
 def distribution(cohort: Cohort, q, t, lang, style, width) -> Figure:
     sel = cohort.selection
     ms = measures(q, t)
-    boxes = [[_values(cohort.box(c, mid)) for c in sel.cycles] for mid, _name in ms]
+    boxes = [[cohort.box(c, mid) for c in sel.cycles] for mid, _name in ms]
     drawing = charts.box_plot(
         [lines(name, lang) for _, name in ms],
         [str(c.year) for c in sel.cycles],
@@ -113,12 +113,6 @@ def distribution(cohort: Cohort, q, t, lang, style, width) -> Figure:
     return Figure(
         "distribution", say(t["distribution"], lang), drawing, headers, rows, note=say(t["distribution_note"], lang)
     )
-
-
-def _values(box) -> BoxValues | None:
-    if box is None:
-        return None
-    return BoxValues(box.minimum, box.q1, box.median, box.q3, box.maximum, box.mean)
 
 
 def trend(cohort: Cohort, q, t, lang, style, width) -> Figure:
