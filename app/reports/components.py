@@ -18,6 +18,7 @@ from reportlab.platypus.paraparser import ParaFrag
 from app.assessment.questionnaire import Text
 
 from ..patches import LINE_DRAWERS
+from .fonts import report_font
 from .linebreak import break_lines
 from .template import ReportTemplate
 
@@ -486,3 +487,15 @@ class BreakIfFilled(Flowable):
 
     def draw(self):
         pass
+
+
+_styles: dict[tuple[str, str], Styles] = {}
+
+
+def components_for(template: ReportTemplate, lang: str) -> Components:
+    """The flowable factories of `template` in `lang`; its styles are made once per process."""
+    font = report_font()
+    styles = _styles.get((template.name, font))
+    if styles is None:
+        styles = _styles.setdefault((template.name, font), Styles(template, font))
+    return Components(template, styles, lang)

@@ -20,12 +20,9 @@ from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 from app.assessment.text import MODES, Text, fill
 
 from ..charts import ChartSeries, Style, grouped_bar_chart
-from .components import Bookmark, BreakIfFilled, Components, Styles
-from .fonts import report_font
+from .components import Bookmark, BreakIfFilled, Components, components_for
 from .template import ReportTemplate, load_template
 from .viewmodel import ReportViewModel, SuggestionView
-
-_styles_cache: dict[tuple[str, str], Styles] = {}
 
 PDF_LANG = {"zh": "zh-CN", "en": "en", "bilingual": "zh-CN"}
 MIN_FILL = 0.3  # no page but the last is less full than this
@@ -39,11 +36,7 @@ def render_diagnostic_pdf(viewmodel: ReportViewModel, template_name: str = "defa
     if lang not in MODES:
         raise ValueError(f"unknown report language {lang!r} (expected one of {', '.join(MODES)})")
     template = load_template(template_name)
-    font = report_font()
-    styles = _styles_cache.get((template.name, font))
-    if styles is None:
-        styles = _styles_cache.setdefault((template.name, font), Styles(template, font))
-    return DiagnosticDocument(viewmodel, template, Components(template, styles, lang)).render()
+    return DiagnosticDocument(viewmodel, template, components_for(template, lang)).render()
 
 
 class _NumberedCanvas(Canvas):
