@@ -14,7 +14,7 @@ from app.peers import MIN_PEERS, peer_averages, peer_position
 from app.reports import service as reports
 from app.selfcheck.service import result_of
 from tests.conftest import THIS_YEAR, login, make_org, submitted_selfcheck
-from tests.test_api import make_token
+from tests.helpers import make_token
 
 LAST = THIS_YEAR - 1
 LEVELS = {"B1": 3, "B2": 5, "B3": 4, "B4": 2, "B5": 1}

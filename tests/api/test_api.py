@@ -8,7 +8,6 @@ import pytest
 from flask_babel import force_locale, gettext
 from sqlalchemy import select, text, update
 
-from app.api.auth import issue_token
 from app.assessment.items import CountItem, ScaleItem
 from app.assessment.questionnaire import get_questionnaire
 from app.assessment.scoring import score_selfcheck
@@ -17,37 +16,10 @@ from app.extensions import db
 from app.models import Answer, ApiToken, AuditEvent, Cycle, Organisation, User, utcnow
 from app.selfcheck import service
 from tests.conftest import PASSWORD, THIS_YEAR, VERSION, answers_at, login, submitted_selfcheck
+from tests.helpers import Api, make_token
 from tests.test_access import READS
 
 TOKEN = re.compile(r"sck_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")
-
-
-def make_token(app, username, days=None, name="test") -> str:
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.username == username))
-        return issue_token(user, name, days)[1]
-
-
-class Api:
-    """A test client speaking to /api/v1 with one token and one Accept-Language."""
-
-    def __init__(self, client, token=None, lang="en"):
-        self.client, self.token, self.lang = client, token, lang
-
-    def headers(self):
-        headers = {"Accept-Language": self.lang}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        return headers
-
-    def __getattr__(self, method):
-        if method not in ("get", "post", "patch", "put", "delete"):
-            raise AttributeError(method)
-
-        def call(path, **kwargs):
-            return getattr(self.client, method)("/api/v1" + path, headers=self.headers(), **kwargs)
-
-        return call
 
 
 @pytest.fixture

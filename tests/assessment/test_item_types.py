@@ -18,8 +18,7 @@ from app.database import write_transaction
 from app.extensions import db
 from app.models import Cycle
 from tests.conftest import THIS_YEAR, VERSION, answers_at, login
-from tests.test_api import Api, make_token
-from tests.test_reports import pdf_text, read_pdf, squash
+from tests.helpers import Api, make_token, pdf_text, read_pdf, squash
 
 STARS_VERSION = "2099-1"
 STAR_ITEM = "L01"

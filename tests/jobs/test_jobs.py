@@ -22,9 +22,9 @@ from app.extensions import db
 from app.models import Job, LoginFailure, LoginSession, SelfCheck, User, utcnow
 from bench.server import free_port, start_gunicorn, wait_until_answering
 from tests.conftest import PASSWORD, THIS_YEAR, login, submitted_selfcheck
-from tests.test_durability import CSRF_META, kill_group
+from tests.selfcheck.test_durability import CSRF_META, kill_group
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # a database of its own, emptied by the test (TEST_REDIS_URL lets two checkouts test at once)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 

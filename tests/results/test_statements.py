@@ -27,7 +27,7 @@ from app.assessment.scoring import change_since, score_selfcheck
 from app.reports.viewmodel import Subject, build_viewmodel
 from tests.assessment.test_scoring import value_strategy
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NONE_OR_ALL = re.compile(r"\b(no|none|nothing|every|all|never)\b", re.IGNORECASE)
 
 
