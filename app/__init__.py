@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from app.assessment.questionnaire import available_versions, get_questionnaire
 
-from . import database, security  # noqa: F401  (database: SQLite settings for every engine)
+from . import database, patches, security
 from .config import Config, database_url, secret_key
 from .extensions import babel, csrf, db, login_manager, migrate
 from .reports.fonts import require_report_font
@@ -37,12 +37,14 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(app.instance_path)
 
+    patches.init_app(app)  # another version of a patched library stops the app here
     # A malformed questionnaire stops the app here, naming the file and the item.
     for version in available_versions():
         get_questionnaire(version)
     require_report_font(app)
 
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -51,13 +53,14 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.session_protection = "basic"
 
-    from . import cli, views
+    from . import cli, core, errors, i18n
     from .accounts.routes import bp as accounts_bp
     from .admin.routes import bp as admin_bp
     from .api.account import bp as account_bp
     from .api.routes import bp as api_bp
     from .auth.routes import bp as auth_bp
     from .comparison.routes import bp as comparison_bp
+    from .jobs import kinds as job_kinds
     from .jobs.routes import bp as jobs_bp
     from .reports.routes import bp as reports_bp
     from .results.routes import bp as results_bp
@@ -73,7 +76,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(jobs_bp)
-    views.init_app(app)
+    job_kinds.init_app(app)
+    core.init_app(app)
+    errors.init_app(app)
+    i18n.init_app(app)
     security.init_app(app)
     cli.init_app(app)
     return app

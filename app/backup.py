@@ -48,7 +48,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.assessment.items import storable
 
-from .database import reading_first
+from .database import writing
 from .extensions import db
 from .organisations import organisation_problems, user_problems
 
@@ -175,7 +175,7 @@ def _dumps(value) -> str:
 def write_export(out: TextIO) -> dict[str, int]:
     """Write the document described in the module docstring to `out`; rows per table."""
     counts = {}
-    with reading_first(), db.engine.connect() as conn:
+    with db.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         with conn.begin():
@@ -448,8 +448,8 @@ def import_file(path: str | os.PathLike) -> ImportSummary:
 
 
 def _insert(f: BinaryIO, found: Structure) -> ImportSummary:
-    # on SQLite the transaction starts with BEGIN IMMEDIATE: no writer slips in between the checks and the inserts
-    with db.engine.connect() as conn, conn.begin():
+    # on SQLite the transaction takes the write lock at once: no writer slips in between the checks and the inserts
+    with writing(), db.engine.connect() as conn, conn.begin():
         absent = sorted(set(db.metadata.tables) - set(inspect(conn).get_table_names()))
         if absent:
             raise BackupError([f"the database has no table {', '.join(absent)}: run `flask init-db` first"])

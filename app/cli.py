@@ -20,6 +20,7 @@ from .accounts.cli import COMMANDS as ACCOUNT_COMMANDS
 from .accounts.cli import check_password
 from .api.cli import create_token
 from .comparison.cli import export_results
+from .database import write_transaction
 from .extensions import db
 from .jobs.cli import worker
 from .models import ORG_KINDS, ROLES, Cycle, Organisation, SelfCheck, User
@@ -93,9 +94,10 @@ def create_org(code, kind, name, parent_code):
     refuse(organisation_problems(code, kind, name, where))
     if db.session.scalar(select(Organisation).where(Organisation.code == code)):
         raise click.ClickException(f"An organisation with code {code} exists already.")
-    org = Organisation(code=code, kind=kind, name=name, parent=parent, path=expected_path(code, where))
-    db.session.add(org)
-    db.session.commit()
+    with write_transaction():
+        org = Organisation(code=code, kind=kind, name=name, parent=parent, path=expected_path(code, where))
+        db.session.add(org)
+        db.session.commit()
     click.echo(f"Created {org.code} ({KIND_LABELS[kind]}) {org.name}")
 
 
@@ -173,10 +175,11 @@ def open_cycle(year, version, opens, closes):
     closes_on = closes.date() if closes else date(year, 12, 31)
     if closes_on < opens_on:
         raise click.ClickException("The cycle must close after it opens.")
-    cycle = cycle or Cycle(year=year)
-    cycle.questionnaire_version, cycle.opens_on, cycle.closes_on = version, opens_on, closes_on
-    db.session.add(cycle)
-    db.session.commit()
+    with write_transaction():
+        cycle = cycle or Cycle(year=year)
+        cycle.questionnaire_version, cycle.opens_on, cycle.closes_on = version, opens_on, closes_on
+        db.session.add(cycle)
+        db.session.commit()
     click.echo(f"Cycle {year}: questionnaire {version}, open {opens_on} to {closes_on}")
 
 
@@ -293,7 +296,7 @@ CATALOG_WIDTH = "100"  # the width the catalogs are wrapped at: an update rewrap
 def extract_messages(pot: str | Path) -> None:
     """Write every message the code uses to the template `pot` (also what the i18n test checks)."""
     _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output", "-w", CATALOG_WIDTH,
-             "-o", str(pot), "app", "forms")  # fmt: skip
+             "-o", str(pot), "app")  # fmt: skip
 
 
 @translate.command("extract")

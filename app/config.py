@@ -65,6 +65,8 @@ class Config:
     JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "10"))
     JOB_KEEP_DAYS = int(os.environ.get("JOB_KEEP_DAYS", "7"))  # `flask prune` deletes finished jobs older than this
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # a write outside write_transaction() on SQLite raises (app/database.py); always on in tests
+    SQLITE_WRITE_GUARD = os.environ.get("SQLITE_WRITE_GUARD", "") == "1"
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_HOURS = 12
     if os.environ.get("REPORT_FONT_PATH"):  # else app/reports/fonts.py's default, the packaged font

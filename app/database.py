@@ -1,15 +1,15 @@
-"""SQLite settings that let several server processes share one database file.
+"""SQLite settings that let several server processes share one database file, and the one way
+to write: `write_transaction()`.
 
 WAL and a busy timeout let readers and one writer work at once. The remaining trap is a
 deferred transaction that reads and then writes: it cannot wait for the write lock, and
-SQLite answers "database is locked" at once if another process wrote in between. So a
-transaction that will write takes the lock when it begins (BEGIN IMMEDIATE):
-- every transaction of a request that changes state (POST, PUT, PATCH, DELETE) and of
-  commands, unless the view is marked `@reads_then_writes` (or the code runs inside
-  `reading_first()`, as jobs do);
-- there, the reads run unlocked and the writes go in a `write_transaction()`, so the lock
-  is held only while writing (this is what lets autosave and log-in scale, and lets a
-  long job render reports without stopping everyone else's saves).
+SQLite answers "database is locked" at once if another process wrote in between. So the code
+path says which transactions write, not the HTTP verb:
+- every transaction is a plain read (BEGIN), in a request whatever its verb, in a command or a job;
+- a write goes in `with write_transaction(): ... db.session.commit()`, which ends the read and
+  begins a transaction that takes the write lock at once (BEGIN IMMEDIATE), held only while writing.
+With `SQLITE_WRITE_GUARD` (always in tests) an INSERT, UPDATE or DELETE outside `write_transaction()`
+raises `UnlockedWrite`, so a forgotten write path is a red test, not "database is locked" under load.
 
 Writers then queue for that lock. SQLite's own busy handler polls for it, sleeping 1, 2, 5, 10 …
 up to 100 ms between tries, and a waiter that sleeps through a free moment loses its turn: with
@@ -21,33 +21,53 @@ turn to the next writer the moment it is free, in this process and in the others
 8–10 ms); the busy timeout stays as the fallback for writers that do not take it (another
 program, sqlite3's shell).
 
-On PostgreSQL none of this applies.
+`init_app(app)` attaches all this to the app's own engines (`configure_engine` to any other
+SQLite engine). On PostgreSQL none of it applies: `write_transaction()` only ends the read.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-import sqlite3
 import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import wraps
 
-from flask import has_request_context, request
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import Pool
 
 from .extensions import db
 
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):
-    if not isinstance(dbapi_connection, sqlite3.Connection):
+class UnlockedWrite(RuntimeError):
+    """A write outside `write_transaction()` on SQLite (raised where `SQLITE_WRITE_GUARD` is on)."""
+
+
+def init_app(app: Flask) -> None:
+    """Attach the SQLite settings and lock modes to the app's engines (after `db.init_app`)."""
+    guard = app.config["SQLITE_WRITE_GUARD"] or app.testing
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_engine(engine, guard=guard)
+
+
+def configure_engine(engine: Engine, *, guard: bool = False) -> None:
+    """Pragmas, BEGIN or BEGIN IMMEDIATE by the code path, and the writer queue, on a SQLite engine."""
+    if engine.dialect.name != "sqlite" or event.contains(engine, "begin", _sqlite_begin):
         return
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
+    event.listen(engine, "commit", _commit)
+    event.listen(engine, "rollback", _rollback)
+    event.listen(engine, "checkin", _connection_returns)  # a pool event, on this engine's pool
+    if guard:
+        event.listen(engine, "before_cursor_execute", _refuse_unlocked_write)
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
     dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event below emits BEGIN itself
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=10000")  # first: switching to WAL needs the lock for a moment too
@@ -57,23 +77,11 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
-_reads_then_writes: ContextVar[bool] = ContextVar("reads_then_writes", default=False)
 _writing: ContextVar[bool] = ContextVar("writing", default=False)
 
 
-@event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
-    if conn.dialect.name != "sqlite":
-        return
-    if _writing.get():
-        immediate = True
-    elif _reads_then_writes.get():
-        immediate = False
-    elif has_request_context():
-        immediate = request.method not in SAFE_METHODS
-    else:
-        immediate = True  # commands
-    if not immediate:
+    if not _writing.get():
         conn.exec_driver_sql("BEGIN")
         return
     queue = WriterQueue.of(conn.engine.url.database)
@@ -85,6 +93,12 @@ def _sqlite_begin(conn):
     except BaseException:
         _leave_queue(conn.info)
         raise
+    conn.info["write_lock"] = True
+
+
+def _refuse_unlocked_write(conn, _cursor, statement, _parameters, _context, _executemany):
+    if not conn.info.get("write_lock") and statement.lstrip()[:7].upper().startswith(WRITES):
+        raise UnlockedWrite(f"a write outside write_transaction(): {statement[:200]}")
 
 
 class WriterQueue:
@@ -127,12 +141,10 @@ def _leave_queue(info: dict) -> None:
         queue.release()
 
 
-@event.listens_for(Engine, "commit")
 def _commit(conn):
     _end_in_turn(conn, "commit")
 
 
-@event.listens_for(Engine, "rollback")
 def _rollback(conn):
     _end_in_turn(conn, "rollback")
 
@@ -140,6 +152,7 @@ def _rollback(conn):
 def _end_in_turn(conn, how: str) -> None:
     """A writer ends its transaction itself, then hands the turn on, so that the next one finds
     SQLite's lock free; SQLAlchemy's own COMMIT or ROLLBACK that follows has nothing left to do."""
+    conn.info.pop("write_lock", None)
     if "writer_queue" in conn.info:
         try:
             getattr(conn.connection.driver_connection, how)()
@@ -147,31 +160,21 @@ def _end_in_turn(conn, how: str) -> None:
             _leave_queue(conn.info)
 
 
-@event.listens_for(Pool, "checkin")
 def _connection_returns(_dbapi_connection, record):
     if record is not None:  # a transaction ended without the events above (the pool's own reset)
+        record.info.pop("write_lock", None)
         _leave_queue(record.info)
 
 
 @contextmanager
-def reading_first():
-    """Within the block, transactions take no lock until `write_transaction()` asks for it."""
-    token = _reads_then_writes.set(True)
+def writing():
+    """Within the block, a transaction that begins takes the write lock (no session involved:
+    for code on an engine of its own, such as the writer benchmark)."""
+    token = _writing.set(True)
     try:
         yield
     finally:
-        _reads_then_writes.reset(token)
-
-
-def reads_then_writes(view):
-    """Mark a view whose writes all go through `write_transaction()`; its reads take no lock."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        with reading_first():
-            return view(*args, **kwargs)
-
-    return wrapper
+        _writing.reset(token)
 
 
 @contextmanager
@@ -181,8 +184,5 @@ def write_transaction():
     The caller commits inside the block.
     """
     db.session.commit()
-    token = _writing.set(True)
-    try:
+    with writing():
         yield
-    finally:
-        _writing.reset(token)

@@ -14,6 +14,7 @@ from datetime import date
 from app.assessment.items import NOT_APPLICABLE, Item
 from app.assessment.questionnaire import available_versions, get_questionnaire
 
+from .database import write_transaction
 from .extensions import db
 from .models import Cycle, Organisation, User
 from .selfcheck import service
@@ -105,50 +106,54 @@ def answers_of(code: str, items, strength: float, rng: random.Random, this_year:
 
 
 def seed() -> str:
-    orgs = {}
-    for code, kind, name, parent in ORGANISATIONS:
-        parent_org = orgs.get(parent)
-        orgs[code] = Organisation(
-            code=code,
-            kind=kind,
-            name=name,
-            parent=parent_org,
-            path=(parent_org.path if parent_org else "/") + code + "/",
-        )
-        db.session.add(orgs[code])
-    for username, name, role, org_code, assigned in USERS:
-        user = User(username=username, name=name, role=role, organisation=orgs[org_code], locale=None)
-        user.set_password(DEMO_PASSWORD)
-        user.assigned = [orgs[c] for c in assigned]
-        db.session.add(user)
-    versions = available_versions()
-    this_year = date.today().year
-    version_of = {this_year - 1: versions[-2] if len(versions) > 1 else versions[-1], this_year: versions[-1]}
-    cycles = {
-        year: Cycle(year=year, questionnaire_version=version, opens_on=date(year, 1, 1), closes_on=date(year, 12, 31))
-        for year, version in version_of.items()
-    }
-    db.session.add_all(cycles.values())
-    db.session.commit()
+    """The demo committee, branches, users and two years of answers, in one write (a command)."""
+    with write_transaction():
+        orgs = {}
+        for code, kind, name, parent in ORGANISATIONS:
+            parent_org = orgs.get(parent)
+            orgs[code] = Organisation(
+                code=code,
+                kind=kind,
+                name=name,
+                parent=parent_org,
+                path=(parent_org.path if parent_org else "/") + code + "/",
+            )
+            db.session.add(orgs[code])
+        for username, name, role, org_code, assigned in USERS:
+            user = User(username=username, name=name, role=role, organisation=orgs[org_code], locale=None)
+            user.set_password(DEMO_PASSWORD)
+            user.assigned = [orgs[c] for c in assigned]
+            db.session.add(user)
+        versions = available_versions()
+        this_year = date.today().year
+        version_of = {this_year - 1: versions[-2] if len(versions) > 1 else versions[-1], this_year: versions[-1]}
+        cycles = {
+            year: Cycle(
+                year=year, questionnaire_version=version, opens_on=date(year, 1, 1), closes_on=date(year, 12, 31)
+            )
+            for year, version in version_of.items()
+        }
+        db.session.add_all(cycles.values())
+        db.session.commit()
 
-    rng = random.Random(2026)
-    for year, cycle in sorted(cycles.items()):
-        questionnaire = get_questionnaire(cycle.questionnaire_version)
-        for code, strength in STRENGTH.items():
-            state = THIS_YEAR_STATE.get(code, "submitted") if year == this_year else "submitted"
-            if state is None:
-                continue
-            strength = strength + (0.08 if year == this_year else 0)
-            items = [i for p in questionnaire.pillars for i in p.items]
-            if state == "draft":
-                items = items[: len(items) // 2]
-            answers = answers_of(code, items, strength, rng, year == this_year)
-            selfcheck = service.start_selfcheck(orgs[code], cycle)
-            service.save_answers(selfcheck, answers, None, enforce_window=False)
-            if state == "submitted":
-                service.submit(selfcheck, None, enforce_window=False)
-    return (
-        f"Seeded {len(ORGANISATIONS)} organisations, {len(USERS)} users (password {DEMO_PASSWORD}), "
-        f"cycles {this_year - 1} (questionnaire {version_of[this_year - 1]}) and {this_year} "
-        f"(questionnaire {version_of[this_year]})."
-    )
+        rng = random.Random(2026)
+        for year, cycle in sorted(cycles.items()):
+            questionnaire = get_questionnaire(cycle.questionnaire_version)
+            for code, strength in STRENGTH.items():
+                state = THIS_YEAR_STATE.get(code, "submitted") if year == this_year else "submitted"
+                if state is None:
+                    continue
+                strength = strength + (0.08 if year == this_year else 0)
+                items = [i for p in questionnaire.pillars for i in p.items]
+                if state == "draft":
+                    items = items[: len(items) // 2]
+                answers = answers_of(code, items, strength, rng, year == this_year)
+                selfcheck = service.start_selfcheck(orgs[code], cycle)
+                service.save_answers(selfcheck, answers, None, enforce_window=False)
+                if state == "submitted":
+                    service.submit(selfcheck, None, enforce_window=False)
+        return (
+            f"Seeded {len(ORGANISATIONS)} organisations, {len(USERS)} users (password {DEMO_PASSWORD}), "
+            f"cycles {this_year - 1} (questionnaire {version_of[this_year - 1]}) and {this_year} "
+            f"(questionnaire {version_of[this_year]})."
+        )

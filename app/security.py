@@ -75,10 +75,11 @@ def start_session(user: User, password: str | None = None) -> None:
 def end_session(user: User | None) -> None:
     """Log out: the server-side record is ended, so a copy of the cookie is worthless."""
     sid = session.get("sid")
-    if sid:
-        db.session.execute(update(LoginSession).where(LoginSession.id == sid).values(ended_at=utcnow()))
-    audit.record("logout", user)
-    db.session.commit()
+    with write_transaction():
+        if sid:
+            db.session.execute(update(LoginSession).where(LoginSession.id == sid).values(ended_at=utcnow()))
+        audit.record("logout", user)
+        db.session.commit()
     logout_user()
     session.clear()
 

@@ -95,6 +95,7 @@ def fill(app, path: Path) -> int:
     from flask_migrate import upgrade
 
     from app.assessment.questionnaire import available_versions
+    from app.database import write_transaction
     from app.extensions import db
     from app.models import Cycle, Organisation
     from app.selfcheck import service
@@ -111,13 +112,15 @@ def fill(app, path: Path) -> int:
             years = range(this_year - CYCLES, this_year + 1)
             cycles = [Cycle(year=year, questionnaire_version=version, opens_on=date(year, 1, 1),
                             closes_on=date(year, 12, 31)) for year in years]  # fmt: skip
-            db.session.add_all([committee, *cycles])
-            db.session.commit()
+            with write_transaction():
+                db.session.add_all([committee, *cycles])
+                db.session.commit()
             for n in range(BRANCHES):
                 branch = Organisation(code=f"BK-{n:05d}", kind="branch", name=f"第{n}党支部", parent=committee,
                                       path=f"/BK/BK-{n:05d}/")  # fmt: skip
-                db.session.add(branch)
-                db.session.commit()
+                with write_transaction():
+                    db.session.add(branch)
+                    db.session.commit()
                 for cycle in cycles[:-1]:
                     selfcheck = service.start_selfcheck(branch, cycle)
                     service.save_answers(selfcheck, answers_at(1 + (n + cycle.year) % 5), None, enforce_window=False)

@@ -167,16 +167,18 @@ def run(tmp: Path) -> None:
 
 def change_in_latest_cycle(n: int) -> None:
     """What a save or submission does to the cohort's fingerprint: a self-check of the latest cycle changes."""
+    from app.database import write_transaction
     from app.extensions import db
 
-    db.session.execute(
-        db.text(
-            "UPDATE self_check SET revision = revision + 1 WHERE id = "
-            "(SELECT id FROM self_check WHERE cycle_id = (SELECT max(id) FROM cycle) ORDER BY id LIMIT 1 OFFSET :n)"
-        ),
-        {"n": n},
-    )
-    db.session.commit()
+    with write_transaction():
+        db.session.execute(
+            db.text(
+                "UPDATE self_check SET revision = revision + 1 WHERE id = "
+                "(SELECT id FROM self_check WHERE cycle_id = (SELECT max(id) FROM cycle) ORDER BY id LIMIT 1 OFFSET :n)"
+            ),
+            {"n": n},
+        )
+        db.session.commit()
 
 
 def export_through_a_job(client, years) -> bytes:

@@ -141,6 +141,7 @@ def questionnaire():
 def create_branches(url: str, users: int) -> None:
     """One committee, `users` branches with one branch user each, and this year's open cycle."""
     from app import create_app
+    from app.database import write_transaction
     from app.extensions import db
     from app.models import Cycle, Organisation, User
     from app.passwords import hash_password
@@ -148,20 +149,21 @@ def create_branches(url: str, users: int) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "load-setup"})
     shared_hash = hash_password(PASSWORD)  # once: hashing is slow on purpose
     with app.app_context():
-        committee = Organisation(code=COMMITTEE, kind="committee", name="压力测试党委", path=f"/{COMMITTEE}/")
-        db.session.add(committee)
-        for n in range(1, users + 1):
-            code = f"{COMMITTEE}-{n:03d}"
-            branch = Organisation(code=code, kind="branch", name=f"第{n}党支部", parent=committee,
-                                  path=f"{committee.path}{code}/")  # fmt: skip
-            db.session.add(branch)
-            db.session.add(User(username=f"load{n:03d}", name=f"支部书记 {n}", role="branch", organisation=branch,
-                                password_hash=shared_hash))  # fmt: skip
-        year = date.today().year
-        version = questionnaire().version
-        db.session.add(Cycle(year=year, questionnaire_version=version, opens_on=date(year, 1, 1),
-                             closes_on=date(year, 12, 31)))  # fmt: skip
-        db.session.commit()
+        with write_transaction():
+            committee = Organisation(code=COMMITTEE, kind="committee", name="压力测试党委", path=f"/{COMMITTEE}/")
+            db.session.add(committee)
+            for n in range(1, users + 1):
+                code = f"{COMMITTEE}-{n:03d}"
+                branch = Organisation(code=code, kind="branch", name=f"第{n}党支部", parent=committee,
+                                      path=f"{committee.path}{code}/")  # fmt: skip
+                db.session.add(branch)
+                db.session.add(User(username=f"load{n:03d}", name=f"支部书记 {n}", role="branch", organisation=branch,
+                                    password_hash=shared_hash))  # fmt: skip
+            year = date.today().year
+            version = questionnaire().version
+            db.session.add(Cycle(year=year, questionnaire_version=version, opens_on=date(year, 1, 1),
+                                 closes_on=date(year, 12, 31)))  # fmt: skip
+            db.session.commit()
         if db.engine.dialect.name == "postgresql":
             # planner statistics, as a database in use has them: on tables it has never analysed,
             # PostgreSQL scanned the organisation table about ten times a request

@@ -18,6 +18,28 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 REPORTS = int(os.environ.get("BENCH_QUEUE_REPORTS", "1000"))
 
 
+def report_pdf(user, params, progress):
+    """The bench's job kind: one self-check's bilingual diagnostic report (the application's
+    jobs make reports in batches, `reports_zip`; one job per report measures the queue itself)."""
+    from app.extensions import db
+    from app.models import SelfCheck
+    from app.reports import service as reports
+
+    selfcheck = db.session.get(SelfCheck, int(params["selfcheck_id"]))
+    data = reports.report_for(selfcheck, "bilingual")
+    return data, reports.report_filename(selfcheck, "bilingual"), "application/pdf"
+
+
+def bench_app():
+    """The application with the bench's job kind: `flask --app "bench.queue:bench_app()" worker`."""
+    from app import create_app
+    from app.jobs.runner import register_kind
+
+    app = create_app()
+    register_kind(app, "report_pdf", report_pdf)
+    return app
+
+
 def pss_kb(pid: int) -> int:
     """Proportional set size: shared pages counted once between the worker and its child."""
     try:
@@ -40,23 +62,24 @@ def run(workers: int, env: dict, app) -> tuple[float, list[int]]:
     from redis import Redis
     from sqlalchemy import func, select
 
+    from app.database import write_transaction
     from app.extensions import db
-    from app.jobs import kinds  # noqa: F401
     from app.jobs.runner import enqueue
     from app.models import Job, SelfCheck, User
 
     Redis.from_url(REDIS_URL).flushdb()
     with app.app_context():
-        db.session.execute(Job.__table__.delete())
-        db.session.commit()
+        with write_transaction():
+            db.session.execute(Job.__table__.delete())
+            db.session.commit()
         admin = db.session.scalar(select(User).where(User.username == "admin"))
         ids = db.session.scalars(select(SelfCheck.id).where(SelfCheck.status == "submitted")).all()
         for n in range(REPORTS):
-            enqueue("report_pdf", {"selfcheck_id": ids[n % len(ids)], "lang": "bilingual"}, admin)
+            enqueue("report_pdf", {"selfcheck_id": ids[n % len(ids)]}, admin)
     started = time.perf_counter()
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
+            [sys.executable, "-m", "flask", "--app", "bench.queue:bench_app()", "worker", "--burst"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -107,9 +130,7 @@ def main() -> None:
                 check=True,
                 capture_output=True,
             )
-        from app import create_app
-
-        app = create_app()
+        app = bench_app()
         print(f"{REPORTS} bilingual reports through the queue (RQ on Redis, one job per report)")
         print(f"{'workers':>8} {'reports/s':>10} {'peak memory per worker (MB, PSS)':>26}")
         for workers in (1, 2):

@@ -49,21 +49,20 @@ def weasy_html(vm, template) -> str:
     """The report as HTML with the same content as the PDF, the bar chart as SVG."""
     from reportlab.graphics import renderSVG
 
-    from app.reports.charts import ChartSeries, bar_chart
+    from app.charts import ChartSeries, Style, grouped_bar_chart
     from app.reports.document import SERIES_STYLES
     from app.reports.fonts import report_font
     from app.reports.template import load_template
 
     t = load_template("default")
-    drawing = bar_chart(
+    drawing = grouped_bar_chart(
         [[a.zh, a.en] for a in vm.chart.categories],
         [
             ChartSeries([s.label.zh, s.label.en], s.values, t.series_colours[s.key], SERIES_STYLES[s.key])
             for s in vm.chart.series
         ],
         width=t.frame_width,
-        font=report_font(),
-        font_size=t.sizes["small"],
+        style=Style(report_font(), t.sizes["small"]),
     )
     # The SVG names ReportLab's font; the browser engine finds the same font by its family name.
     svg = renderSVG.drawToString(drawing).split("?>", 1)[-1].replace(report_font(), "WenQuanYi Micro Hei")

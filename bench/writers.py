@@ -31,11 +31,12 @@ def writer(url: str, use_queue: bool, results) -> None:
     if not use_queue:
         app.database.WriterQueue.of = classmethod(lambda cls, path: None)
     engine = create_engine(url, pool_size=THREADS)
+    app.database.configure_engine(engine)
     waits: list[float] = []
 
     def run() -> None:
         for n in range(TRANSACTIONS):
-            with engine.connect() as conn:
+            with engine.connect() as conn, app.database.writing():
                 started = time.perf_counter()
                 conn.begin()
                 waits.append(time.perf_counter() - started)

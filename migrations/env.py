@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from app.database import writing
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -98,7 +100,7 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
+        with writing(), context.begin_transaction():  # a migration writes: SQLite's write lock
             context.run_migrations()
 
 

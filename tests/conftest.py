@@ -15,6 +15,7 @@ from hypothesis import settings
 
 from app import create_app
 from app.assessment.questionnaire import available_versions, get_questionnaire
+from app.database import write_transaction
 from app.extensions import db
 from app.jobs.runner import wait_for_running_jobs
 from app.models import Cycle, Organisation, User
@@ -110,7 +111,7 @@ def make_user(username, role, org, assigned=()):
 
 @pytest.fixture
 def world(app) -> World:
-    with app.app_context():
+    with app.app_context(), write_transaction():
         c1 = make_org("C1", "committee")
         g1 = make_org("G1", "general_branch", c1)
         b1, b2 = make_org("B1", "branch", g1), make_org("B2", "branch", g1)

@@ -94,11 +94,12 @@ def test_a_subtree_is_matched_by_its_path_literally(app):
     """`_` and `%` in an organisation code are characters, not LIKE wildcards."""
     from sqlalchemy import select
 
+    from app.database import write_transaction
     from app.extensions import db
     from app.models import Organisation
     from tests.conftest import make_org
 
-    with app.app_context():
+    with app.app_context(), write_transaction():
         top = make_org("A_B", "committee")
         make_org("A_B-1", "branch", top)
         make_org("A%", "branch", make_org("AXB", "committee"))

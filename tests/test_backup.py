@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from app import backup, create_app
+from app.database import write_transaction
 from app.extensions import db
 from app.models import Answer, Cycle, Organisation, SelfCheck, User
 
@@ -133,7 +134,7 @@ def test_round_trip_keeps_every_row_and_new_rows_get_fresh_ids(new_app, tmp_path
     for name, rows in before.items():
         assert after[name] == rows, f"table {name} differs after the round trip"
 
-    with target.app_context():
+    with target.app_context(), write_transaction():
         assert_sequences_past_max_ids()
         # the application writes on: new rows get fresh ids, and the service works on imported data
         org_ids = set(db.session.scalars(select(Organisation.id)))
@@ -194,7 +195,7 @@ def test_import_into_a_non_empty_database_is_refused_and_changes_nothing(new_app
     assert cli(source, "export-all", str(dump)).exit_code == 0
 
     target = new_app(kind, "dst")
-    with target.app_context():
+    with target.app_context(), write_transaction():
         db.session.add(Organisation(code="ONLY", kind="committee", name="已有数据", path="/ONLY/"))
         db.session.commit()
     before = snapshot(target)
@@ -322,7 +323,7 @@ def bulk_drafts(app, committee: str, year: int, branches: int) -> int:
     questionnaire = get_questionnaire(VERSION)
     answers, _errors = questionnaire.parse_answers(answers_at(3))
     now = utcnow()
-    with app.app_context():
+    with app.app_context(), write_transaction():
         parent = db.session.scalar(select(Organisation).where(Organisation.code == committee))
         cycle_id = db.session.scalar(select(Cycle.id).where(Cycle.year == year))
         first = 100_000

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.assessment.questionnaire import available_versions
+from app.database import write_transaction
 from app.extensions import db
 from app.models import Answer, Cycle, Organisation, SelfCheck, User
 from tests.conftest import THIS_YEAR, answers_at, submitted_selfcheck
@@ -90,7 +91,7 @@ def test_open_cycle(app, runner, world):
 
 def test_a_cycle_with_self_checks_keeps_its_questionnaire_version(app, runner, world):
     old, new = available_versions()[0], available_versions()[-1]
-    with app.app_context():
+    with app.app_context(), write_transaction():
         cycle = db.session.scalar(select(Cycle).where(Cycle.year == THIS_YEAR - 1))
         cycle.questionnaire_version = old
         db.session.commit()

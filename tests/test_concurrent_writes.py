@@ -22,7 +22,7 @@ from sqlalchemy import event, select
 from app.extensions import db
 from app.models import ApiToken, AuditEvent, User
 from tests.conftest import TEXT_ITEM, THIS_YEAR, login
-from tests.test_api import make_token
+from tests.helpers import make_token
 from tests.test_backup import bulk_drafts
 from tests.test_routes_access import API, PAGES, call, objects  # noqa: F401  (objects: a fixture)
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Answer
 from tests.conftest import TEXT_ITEM, THIS_YEAR, login
-from tests.test_api import make_token
+from tests.helpers import make_token
 
 DEEP = "[" * 5000 + "]" * 5000
 # raw JSON: the escapes reach the server as the probe sent them

@@ -1,4 +1,4 @@
-"""The peer rule (app/comparison/peers.py): other branches only, at least three of them, and only
+"""The peer rule (app/peers.py): other branches only, at least three of them, and only
 once the cycle has closed; the same figures on the result page, in the report and in the API."""
 
 from __future__ import annotations
@@ -7,13 +7,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.comparison.peers import MIN_PEERS, peer_averages, peer_position
+from app.database import write_transaction
 from app.extensions import db
 from app.models import Cycle, Organisation, SelfCheck
+from app.peers import MIN_PEERS, peer_averages, peer_position
 from app.reports import service as reports
 from app.selfcheck.service import result_of
 from tests.conftest import THIS_YEAR, login, make_org, submitted_selfcheck
-from tests.test_api import make_token
+from tests.helpers import make_token
 
 LAST = THIS_YEAR - 1
 LEVELS = {"B1": 3, "B2": 5, "B3": 4, "B4": 2, "B5": 1}
@@ -22,7 +23,7 @@ LEVELS = {"B1": 3, "B2": 5, "B3": 4, "B4": 2, "B5": 1}
 @pytest.fixture
 def group(app, world):
     """Committee C1 with five branches (B1–B3 of the world, B4 and B5 added)."""
-    with app.app_context():
+    with app.app_context(), write_transaction():
         c1 = db.session.scalar(db.select(Organisation).where(Organisation.code == "C1"))
         make_org("B4", "branch", c1)
         make_org("B5", "branch", c1)
@@ -45,7 +46,7 @@ def scores(app, selfcheck_id: int) -> dict[str, float]:
 
 
 def close_cycle(app, year: int, closes_on: date):
-    with app.app_context():
+    with app.app_context(), write_transaction():
         db.session.scalar(db.select(Cycle).where(Cycle.year == year)).closes_on = closes_on
         db.session.commit()
 

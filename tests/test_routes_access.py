@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.api.auth import issue_token
+from app.database import write_transaction
 from app.extensions import db
 from app.models import User
 from tests.conftest import THIS_YEAR, login, submitted_selfcheck
@@ -161,7 +162,7 @@ def objects(app, world):
     job = client.post("/jobs", data={"kind": "reports_zip", "year": str(THIS_YEAR - 1)}).location.rsplit("/", 1)[1]
     while client.get(f"/jobs/{job}.json").json["status"] not in ("done", "failed"):
         pass
-    with app.app_context():
+    with app.app_context(), write_transaction():
         tokens = {}
         for username in USERS[1:]:
             user = db.session.scalar(db.select(User).where(User.username == username))

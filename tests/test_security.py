@@ -14,6 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from app import create_app, passwords
 from app.config import secret_key
+from app.database import write_transaction
 from app.extensions import db
 from app.models import AuditEvent, LoginFailure, LoginSession, SelfCheck, User
 from app.security import PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS, begin_attempt
@@ -134,7 +135,7 @@ def attempt(client, username, password="wrong", address="127.0.0.1"):
 
 def age_failures(app, seconds):
     """Move every recorded failure `seconds` into the past, as if the user had waited."""
-    with app.app_context():
+    with app.app_context(), write_transaction():
         for failure in db.session.scalars(select(LoginFailure)):
             failure.at -= timedelta(seconds=seconds)
         db.session.commit()
@@ -245,7 +246,7 @@ def test_an_administrator_unlocks_an_account(app, client, runner, world):
 
 
 def test_argon2id_hashes_and_older_scrypt_hashes_are_replaced_at_log_in(app, client, world):
-    with app.app_context():
+    with app.app_context(), write_transaction():
         user = db.session.scalar(select(User).where(User.username == "b1"))
         assert user.password_hash.startswith("$argon2id$")
         user.password_hash = generate_password_hash(PASSWORD, method="scrypt")

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.assessment.questionnaire import available_versions, get_questionnaire
 from app.assessment.scoring import score_selfcheck
+from app.database import write_transaction
 from app.demo import seed
 from app.extensions import db
 from app.models import Cycle, Organisation, SelfCheck
@@ -22,9 +23,10 @@ def two_versions(app, world):
     with app.app_context():
         org = db.session.scalar(select(Organisation).where(Organisation.code == "B1"))
         for year, version, level in ((THIS_YEAR - 1, OLD, 2), (THIS_YEAR, NEW, 4)):
-            cycle = db.session.scalar(select(Cycle).where(Cycle.year == year))
-            cycle.questionnaire_version = version
-            db.session.commit()
+            with write_transaction():
+                cycle = db.session.scalar(select(Cycle).where(Cycle.year == year))
+                cycle.questionnaire_version = version
+                db.session.commit()
             selfcheck = service.start_selfcheck(org, cycle)
             service.save_answers(selfcheck, answers_at(level, version), None, enforce_window=False)
             service.submit(selfcheck, None, enforce_window=False)

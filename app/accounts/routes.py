@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
-from forms.accounts import ChangePasswordForm, ConfirmForm, CreateUserForm, EditUserForm, ImportTreeForm
+from .forms import ChangePasswordForm, ConfirmForm, CreateUserForm, EditUserForm, ImportTreeForm
 
 from ..access import can_manage_account, subtree_filter
 from ..comparison.exports import inert

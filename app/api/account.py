@@ -6,11 +6,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from forms.tokens import CreateTokenForm, RevokeTokenForm
-
 from ..extensions import db
 from ..models import ApiToken
 from .auth import issue_token, revoke_token, user_tokens
+from .forms import CreateTokenForm, RevokeTokenForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

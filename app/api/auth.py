@@ -44,15 +44,17 @@ def issue_token(user: User, name: str, days: int | None = None) -> tuple[ApiToke
         created_at=now,
         expires_at=now + timedelta(days=days) if days else None,
     )
-    db.session.add(record)
-    db.session.commit()
+    with write_transaction():
+        db.session.add(record)
+        db.session.commit()
     return record, token
 
 
 def revoke_token(record: ApiToken) -> None:
     if record.revoked_at is None:
-        record.revoked_at = utcnow()
-        db.session.commit()
+        with write_transaction():
+            record.revoked_at = utcnow()
+            db.session.commit()
 
 
 def user_tokens(user: User) -> list[ApiToken]:

@@ -67,7 +67,7 @@ def register(bp: Blueprint) -> None:
     """Answer every error raised inside the API with the JSON shape, never with HTML or a traceback.
 
     Where no route of the API matched at all (an unknown path, a method the path does not have),
-    the application's own error handler hands over to `http_error_response` (app/views.py).
+    the application's own error handler hands over to `http_error_response` (app/errors.py).
     """
 
     @bp.errorhandler(ApiError)

@@ -161,7 +161,7 @@ def selfcheck(sc: models.SelfCheck, answers: dict, *, editable: bool) -> s.SelfC
 
 
 def peer_position(positions: dict) -> s.PeerPosition | None:
-    """Measure → PeerPosition (see `app.comparison.peers`); None when there is no position."""
+    """Measure → PeerPosition (see `app.peers`); None when there is no position."""
     if not positions:
         return None
 

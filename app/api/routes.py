@@ -17,16 +17,16 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from forms.selfcheck import answer_error_message
+from app.assessment.text import MODES
 
 from .. import audit
 from ..access import can_edit, can_view_org, get_selfcheck_or_404, subtree_filter
-from ..comparison.peers import peer_position
 from ..extensions import csrf, db
 from ..models import ORG_KINDS, Cycle, Organisation, SelfCheck, User
+from ..peers import peer_position
 from ..reports.service import report_filename, report_for
-from ..reports.viewmodel import MODES
 from ..selfcheck import service
+from ..selfcheck.forms import answer_error_message
 from ..selfcheck.schemas import MAX_ANSWERS, Invalid, SaveAnswers, parse
 from . import errors, present
 from . import schemas as s

@@ -19,9 +19,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.assessment.items import ITEM_TYPES
 from app.assessment.scoring import OVERALL
+from app.assessment.text import MODES
 
 from ..models import ORG_KINDS, ROLES
-from ..reports.viewmodel import MODES
 from ..selfcheck.schemas import Answer, AnswerOrNone, Request, json_integer, no_default
 
 MAX_ID = 2**31 - 1

@@ -11,16 +11,14 @@ counts as answered and is left out of every mean.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from .items import ITEM_TYPES, NOT_APPLICABLE, AnswerError, Item
 from .text import LANGUAGES, Text
+from .yamlfile import YamlReader
 
 QUESTIONNAIRE_DIR = Path(__file__).parent / "questionnaires"
 OPERATORS = ("==", "!=", ">=", "<=", ">", "<")
@@ -208,25 +206,12 @@ def get_questionnaire(version: str) -> Questionnaire:
 
 
 def load_questionnaire(path: str | Path) -> Questionnaire:
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise QuestionnaireError(f"{path}: not valid YAML: {exc}") from None
-    return _Loader(path).questionnaire(data)
+    loader = _Loader(path)
+    return loader.questionnaire(loader.load())
 
 
-class _Loader:
-    def __init__(self, path: Path):
-        self.path = path
-
-    def fail(self, where: str, message: str):
-        raise QuestionnaireError(f"{self.path}: {where}: {message}")
-
-    def mapping(self, value, where: str) -> dict:
-        if not isinstance(value, dict):
-            self.fail(where, "expected a mapping")
-        return value
+class _Loader(YamlReader):
+    error = QuestionnaireError
 
     def text(self, value, where: str) -> Text:
         value = self.mapping(value, where)
@@ -234,15 +219,6 @@ class _Loader:
             if not isinstance(value.get(lang), str) or not value[lang].strip():
                 self.fail(where, f"missing {lang} translation")
         return Text(value["zh"].strip(), value["en"].strip())
-
-    def number(self, value, where: str, *, positive=False, low=None, high=None) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            self.fail(where, f"expected a number, got {value!r}")
-        if positive and value <= 0:
-            self.fail(where, f"must be positive, got {value!r}")
-        if (low is not None and value < low) or (high is not None and value > high):
-            self.fail(where, f"must be between {low} and {high}, got {value!r}")
-        return value
 
     def ref(self, value, where: str, sources) -> Reference:
         value = self.mapping(value, f"{where}.ref")

@@ -8,19 +8,16 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from forms.auth import LoginForm
-
 from .. import audit, passwords, security
-from ..database import reads_then_writes
+from ..core import home_url, safe_next
 from ..extensions import db
 from ..models import User
-from ..views import home_url, safe_next
+from .forms import LoginForm
 
 bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@reads_then_writes  # checking a password is slow: the SQLite write lock is taken only to record the outcome
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("index"))

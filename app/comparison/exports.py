@@ -12,13 +12,13 @@ import csv
 import io
 from dataclasses import dataclass
 
-from app.assessment.questionnaire import Questionnaire, Text, get_questionnaire
+from app.assessment.questionnaire import Questionnaire, get_questionnaire
+from app.assessment.text import Text, fill
 
 from ..models import Organisation
-from .labels import fill
+from ..spreadsheet import Workbook, inert
 from .queries import Selection, export_rows
 from .service import labels
-from .xlsx import Workbook
 
 
 @dataclass(frozen=True)
@@ -73,15 +73,6 @@ def columns(selection: Selection) -> tuple[list[Column], list[str], list[str]]:
 
 def _rounded(row: tuple) -> list:
     return [round(v, 2) if isinstance(v, float) else v for v in row]
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def inert(value):
-    """A text cell that a spreadsheet would run as a formula (an organisation named
-    "=1+2+cmd|' /C calc'!A0"), with a leading apostrophe, so it shows as the text it is."""
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 def csv_bytes(selection: Selection, lang: str = "zh") -> bytes:

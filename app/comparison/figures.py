@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.assessment.questionnaire import Questionnaire, SuggestionRule, Text, get_questionnaire
+from app.assessment.questionnaire import Questionnaire, SuggestionRule, get_questionnaire
+from app.assessment.text import Text, fill
 
-from . import charts
-from .charts import BoxValues, RadarSeries, Style, radar_chart
-from .labels import fill, lines, say
-from .queries import LEVEL_2_MIN, OVERALL, Cohort, PickedUnit
+from .. import charts
+from ..charts import RadarSeries, Style, radar_chart
+from .labels import lines, say
+from .queries import OVERALL, Cohort, PickedUnit
 
 MAX_BARS = 15
 MAX_ITEMS = 10
@@ -60,7 +61,7 @@ def suggestion_for(q: Questionnaire, item_id: str) -> SuggestionRule | None:
     pillar_rules = sorted(
         (r for r in q.suggestions if r.pillar == q.items[item_id].pillar_id), key=lambda r: (r.below, r.id)
     )
-    return next((r for r in rules if r.below > LEVEL_2_MIN), None) or (rules or pillar_rules or [None])[0]
+    return next((r for r in rules if r.below > q.levels[1].min), None) or (rules or pillar_rules or [None])[0]
 
 
 def cohort_figures(cohort: Cohort, t: dict[str, Text], lang: str, style: Style, width: float) -> list[Figure]:
@@ -84,7 +85,7 @@ def cohort_figures(cohort: Cohort, t: dict[str, Text], lang: str, style: Style, 
 def distribution(cohort: Cohort, q, t, lang, style, width) -> Figure:
     sel = cohort.selection
     ms = measures(q, t)
-    boxes = [[_values(cohort.box(c, mid)) for c in sel.cycles] for mid, _name in ms]
+    boxes = [[cohort.box(c, mid) for c in sel.cycles] for mid, _name in ms]
     drawing = charts.box_plot(
         [lines(name, lang) for _, name in ms],
         [str(c.year) for c in sel.cycles],
@@ -112,12 +113,6 @@ def distribution(cohort: Cohort, q, t, lang, style, width) -> Figure:
     return Figure(
         "distribution", say(t["distribution"], lang), drawing, headers, rows, note=say(t["distribution_note"], lang)
     )
-
-
-def _values(box) -> BoxValues | None:
-    if box is None:
-        return None
-    return BoxValues(box.minimum, box.q1, box.median, box.q3, box.maximum, box.mean)
 
 
 def trend(cohort: Cohort, q, t, lang, style, width) -> Figure:
@@ -225,10 +220,7 @@ def radar(cohort: Cohort, picks: list[PickedUnit], t, lang, style, width) -> Fig
         series,
         width=width,
         height=width * 0.62,
-        font=style.font,
-        font_size=style.font_size,
-        text_colour=style.text,
-        grid_colour=style.grid,
+        style=style,
     )
     headers = [say(t["pillar"], lang), say(t["cohort_average"], lang), *(f"{u.name} ({u.code})" for u in picks)]
     rows = [

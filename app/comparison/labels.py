@@ -6,13 +6,11 @@ so a page can use the reader's language and the PDF and the XLSX both.
 
 from __future__ import annotations
 
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from app.assessment.questionnaire import Text
+from app.assessment.text import Text
 
-LANGUAGES = ("zh", "en")
-MODES = ("zh", "en", "bilingual")
+from ..i18n import in_both_languages
 
 LABELS = {
     "overall": _l("Overall"),
@@ -79,11 +77,7 @@ LABELS = {
 
 def texts() -> dict[str, Text]:
     """Every label in both languages (placeholders left for the caller to fill)."""
-    values = {}
-    for lang in LANGUAGES:
-        with force_locale(lang):
-            values[lang] = {key: str(label) for key, label in LABELS.items()}
-    return {key: Text(values["zh"][key], values["en"][key]) for key in LABELS}
+    return in_both_languages(lambda _gettext: {key: str(label) for key, label in LABELS.items()})
 
 
 def say(text: Text, lang: str, sep: str = " / ") -> str:
@@ -98,7 +92,3 @@ def lines(text: Text, lang: str) -> list[str]:
     if lang != "bilingual" or text.zh == text.en:
         return [text(lang if lang != "bilingual" else "zh")]
     return [text.zh, text.en]
-
-
-def fill(text: Text, **params) -> Text:
-    return Text(text.zh % params, text.en % params)

@@ -27,12 +27,12 @@ from flask import current_app
 from sqlalchemy import Float, String, and_, case, cast, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
+from app.assessment.questionnaire import get_questionnaire
 from app.assessment.scoring import OVERALL
 
 from ..extensions import db
 from ..models import DRAFT, SUBMITTED, Answer, Cycle, Organisation, PillarScore, SelfCheck
 
-LEVEL_2_MIN = 40.0  # lower bound of the second maturity level (发展 Developing)
 PER_PAGE = 50
 CACHE_SIZE = 128  # entries: a selection's cohort and its parts (a cycle's quartiles, a movement, …)
 
@@ -344,12 +344,13 @@ def completion(selection: Selection) -> list[Completion]:
 
 def weakest_items(selection: Selection) -> list[ItemStat]:
     """Every scored item in the focus cycle: units, mean score and units below level 2, weakest first."""
+    level_2_min = get_questionnaire(selection.focus.version).levels[1].min  # 发展 Developing
     rows = db.session.execute(
         select(
             Answer.item_id,
             func.count(),
             func.avg(Answer.score),
-            func.sum(case((Answer.score < LEVEL_2_MIN, 1), else_=0)),
+            func.sum(case((Answer.score < level_2_min, 1), else_=0)),
         )
         .select_from(Answer)
         .join(SelfCheck, SelfCheck.id == Answer.selfcheck_id)

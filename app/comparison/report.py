@@ -1,117 +1,96 @@
-"""The cohort comparison as a bilingual PDF: the page's figures, each followed by its data table."""
+"""The cohort comparison as a bilingual PDF: the page's figures, each followed by its data table.
+
+Set with the diagnostic report's components (`reports.components`) in the layout of
+report_templates/cohort.yaml.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from io import BytesIO
-from xml.sax.saxutils import escape
 
-from reportlab.lib.colors import HexColor
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, SimpleDocTemplate
+
+from app.assessment.text import fill
 
 from ..models import Organisation
-from ..reports.fonts import report_font
+from ..reports.components import Components, components_for
+from ..reports.template import load_template
 from .figures import Figure
-from .labels import fill, say
+from .labels import say
 from .queries import Selection
 from .service import comparison, labels
 
 LANG = "bilingual"
-MARGIN = 42
-FONT_SIZE = 7.5
-MUTED = HexColor("#5a6275")
-RULE = HexColor("#d5d9e2")
-PRIMARY = HexColor("#b3261e")
-
-
-def _styles(font: str) -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("body", fontName=font, fontSize=9, leading=13, wordWrap="CJK")
-    return {
-        "body": base,
-        "title": ParagraphStyle("title", parent=base, fontSize=17, leading=23, textColor=PRIMARY, spaceAfter=8),
-        "h2": ParagraphStyle(
-            "h2", parent=base, fontSize=12, leading=16, spaceBefore=12, spaceAfter=4, textColor=PRIMARY
-        ),
-        "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=10, textColor=MUTED),
-        "cell": ParagraphStyle("cell", parent=base, fontSize=7, leading=9),
-    }
+TEMPLATE = "cohort"
 
 
 def cohort_pdf(selection: Selection, org: Organisation | None, picks=()) -> bytes:
     """The comparison of `selection` as PDF bytes, every label in Chinese and English."""
-    font = report_font()
-    styles = _styles(font)
+    template = load_template(TEMPLATE)
+    c = components_for(template, LANG)
     t = labels()
+    title = say(t["title"], LANG)
+    scope = f"{org.name} ({org.code})" if org else say(t["everything"], LANG)
+    years = ", ".join(str(cycle.year) for cycle in selection.cycles) or "—"
     buffer = BytesIO()
+    margins = template.margins
     doc = SimpleDocTemplate(
         buffer,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN,
-        title=say(t["title"], LANG),
+        pagesize=template.page_size,
+        leftMargin=margins["left"],
+        rightMargin=margins["right"],
+        topMargin=margins["top"],
+        bottomMargin=margins["bottom"],
+        title=title,
         lang="zh-CN",
     )
-    result = comparison(selection, picks, LANG, width=doc.width, font_size=FONT_SIZE)
-    story = [Paragraph(escape(say(t["title"], LANG)), styles["title"])]
-    scope = f"{org.name} ({org.code})" if org else say(t["everything"], LANG)
-    years = ", ".join(str(c.year) for c in selection.cycles) or "—"
-    story.append(
-        Paragraph(escape(f"{say(t['scope'], LANG)}: {scope} · {say(t['cycles'], LANG)}: {years}"), styles["body"])
-    )
-    story.append(Paragraph(escape(say(fill(t["generated"], date=date.today().isoformat()), LANG)), styles["small"]))
+    result = comparison(selection, picks, LANG, width=doc.width, font_size=template.sizes["small"])
+    story = c.para(title, "title")
+    story += c.para(f"{say(t['scope'], LANG)}: {scope} · {say(t['cycles'], LANG)}: {years}")
+    story += c.para(say(fill(t["generated"], date=date.today().isoformat()), LANG), "small")
     shown = ([result.radar] if result.radar else []) + result.figures
     if not shown:
-        story.append(Paragraph(escape(say(t["no_data"], LANG)), styles["body"]))
+        story += c.para(say(t["no_data"], LANG))
     for figure in shown:
-        story += _figure(figure, styles, doc.width)
-    doc.build(story, onFirstPage=_footer(font), onLaterPages=_footer(font))
+        story += _figure(c, figure)
+    pieces = {"branch": scope, "code": org.code if org else "", "parent": "", "title": title, "year": years}
+    footer = _footer(c, pieces)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
 
 
-def _figure(figure: Figure, styles, width: float) -> list:
-    head = [Paragraph(escape(figure.title), styles["h2"]), figure.drawing]
+def _figure(c: Components, figure: Figure) -> list:
+    head = [*c.heading(figure.title, level=2), figure.drawing]
     if figure.note:
-        head.append(Paragraph(escape(figure.note), styles["small"]))
-    cell = styles["cell"]
-    data = [[Paragraph(escape(h), cell) for h in figure.headers]]
-    data += [[Paragraph(escape(v), cell) for v in row] for row in figure.rows]
-    table = Table(data, colWidths=_widths(figure, width), repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("LINEBELOW", (0, 0), (-1, 0), 0.8, PRIMARY),
-                ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("TOPPADDING", (0, 0), (-1, -1), 2),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-            ]
-        )
-    )
-    return [KeepTogether(head), Spacer(1, 4), table, Spacer(1, 8)]
+        head += c.para(figure.note, "small")
+    table = c.table(figure.headers, figure.rows, _widths(figure), zebra=False)
+    return [KeepTogether(head), c.spacer(4), table, c.spacer(8)]
 
 
-def _widths(figure: Figure, width: float) -> list[float]:
-    """Wide columns for text (items, suggestions, organisations), narrow ones for numbers."""
+def _widths(figure: Figure) -> list[float]:
+    """Fractions of the frame: wide columns for text (items, suggestions, organisations), narrow ones for numbers."""
     n = len(figure.headers)
     if figure.ident == "weakest":
-        shares = [0.05, 0.3, 0.12, 0.12, 0.09, 0.32]
-    elif figure.ident in ("completion", "radar", "distribution") or figure.ident.startswith("movement"):
-        shares = [0.3] + [0.7 / (n - 1)] * (n - 1) if n > 1 else [1.0]
-    else:
-        shares = [1.0 / n] * n
-    return [width * s for s in shares]
+        return [0.05, 0.3, 0.12, 0.12, 0.09, 0.32]
+    if figure.ident in ("completion", "radar", "distribution") or figure.ident.startswith("movement"):
+        return [0.3] + [0.7 / (n - 1)] * (n - 1) if n > 1 else [1.0]
+    return [1.0 / n] * n
 
 
-def _footer(font: str):
+def _footer(c: Components, pieces: dict[str, str]):
+    """The template's footer slots ({page} and the cohort's scope, title and years) on every page."""
+    t = c.template
+
     def draw(canvas, doc):
+        width = t.page_size[0]
+        size = t.sizes["small"]
+        y = t.margins["bottom"] / 2
         canvas.saveState()
-        canvas.setFont(font, 7.5)
-        canvas.setFillColor(MUTED)
-        canvas.drawRightString(A4[0] - MARGIN, MARGIN / 2, f"{doc.page}")
+        canvas.setFont(c.styles.font, size)
+        canvas.setFillColor(t.colours["muted"])
+        canvas.drawString(t.margins["left"], y, t.footer["left"].format(page=doc.page, **pieces))
+        canvas.drawRightString(width - t.margins["right"], y, t.footer["right"].format(page=doc.page, **pieces))
         canvas.restoreState()
 
     return draw

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.assessment.questionnaire import get_questionnaire
 
-from ..access import can_view_org, subtree_filter, visible_roots
+from ..access import subtree_filter
 from ..extensions import db
 from ..models import Cycle, Organisation
 from . import queries, service
@@ -19,25 +19,14 @@ bp = Blueprint("comparison", __name__, url_prefix="/compare")
 FIXED_SORTS = ("code", "name", "overall", "change")
 
 
-def selection_for(user, code: str, years: list[int]) -> tuple[queries.Selection, Organisation | None]:
-    """The selection of `years` under the organisation `code` (or all), within what `user` may read.
-
-    Raises LookupError when `code` names nothing `user` may see.
-    """
-    org = None
-    if code:
-        org = db.session.scalar(select(Organisation).where(Organisation.code == code))
-        if org is None or not can_view_org(user, org):
-            raise LookupError(code)
-    return queries.make_selection(visible_roots(user), org, years), org
-
-
 def _selection() -> tuple[queries.Selection, Organisation | None]:
     """The selection of the request's `year` (repeatable) and `org`."""
     if current_user.role == "branch":
         abort(403)
     try:
-        return selection_for(current_user, request.args.get("org", "").strip(), request.args.getlist("year", type=int))
+        return service.selection_for(
+            current_user, request.args.get("org", "").strip(), request.args.getlist("year", type=int)
+        )
     except LookupError:
         abort(404)
 

@@ -6,12 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.assessment.questionnaire import Text
 
+from ..access import can_view_org, visible_roots
+from ..charts import Style
+from ..extensions import db
+from ..models import Organisation
 from ..reports.fonts import report_font
 from . import figures, queries
-from .charts import Style
 from .figures import Figure
 from .labels import texts
 
@@ -22,6 +26,19 @@ PAGE_FONT_SIZE = 12
 PHONE_CHART_WIDTH = 320
 PHONE_FONT_SIZE = 12
 MAX_PICKS = 5
+
+
+def selection_for(user, code: str, years: list[int]) -> tuple[queries.Selection, Organisation | None]:
+    """The selection of `years` under the organisation `code` (or all), within what `user` may read.
+
+    Raises LookupError when `code` names nothing `user` may see.
+    """
+    org = None
+    if code:
+        org = db.session.scalar(select(Organisation).where(Organisation.code == code))
+        if org is None or not can_view_org(user, org):
+            raise LookupError(code)
+    return queries.make_selection(visible_roots(user), org, years), org
 
 
 def labels() -> dict[str, Text]:

@@ -41,8 +41,6 @@ def worker(max_jobs, burst):
     """
     from rq import Queue
 
-    from . import kinds  # noqa: F401  (registers the job kinds before the child is forked)
-
     connection = redis_connection()
     if connection is None:
         raise click.ClickException("REDIS_URL is not set: without a queue, jobs run inside the web process.")

@@ -1,18 +1,20 @@
-"""What a job can do. Each kind checks access itself, since it runs away from the request."""
+"""What a job can do. Each kind checks access itself, since it runs away from the request.
+
+`init_app` registers them on the app (`KINDS`); a kind is a function (user, params, progress) →
+(bytes, filename, mimetype), `progress(done, total)` raising once the job is past its time.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..access import can_view_org
-from ..extensions import db
-from ..models import Cycle, SelfCheck
-from ..reports import service as reports
-from ..reports.viewmodel import MODES
-from ..results import overview
-from .runner import kind
+from app.assessment.text import LANGUAGES, MODES
 
-LANGUAGES = ("zh", "en")
+from ..extensions import db
+from ..models import Cycle
+from ..reports import service as reports
+from ..results import overview
+from .runner import register_kind
 
 
 class JobRefused(Exception):
@@ -31,18 +33,6 @@ def _mode(params) -> str:
     return lang
 
 
-@kind("report_pdf")
-def report_pdf(user, params, progress):
-    """One self-check's diagnostic report."""
-    selfcheck = db.session.get(SelfCheck, int(params["selfcheck_id"]))
-    if selfcheck is None or not can_view_org(user, selfcheck.organisation):
-        raise JobRefused("no such self-check")
-    lang = _mode(params)
-    data = reports.report_for(selfcheck, lang)  # one step: "running" then "done" says all there is
-    return data, reports.report_filename(selfcheck, lang), "application/pdf"
-
-
-@kind("reports_zip")
 def reports_zip(user, params, progress):
     """Every submitted report of a year that the owner may read, as one ZIP."""
     if user.role == "branch":
@@ -55,7 +45,7 @@ def reports_zip(user, params, progress):
 
 
 def _comparison_selection(user, params):
-    from ..comparison.routes import selection_for
+    from ..comparison.service import selection_for
 
     if user.role == "branch":
         raise JobRefused("branch users have no comparison")
@@ -65,7 +55,6 @@ def _comparison_selection(user, params):
         raise JobRefused("no such organisation or year") from None
 
 
-@kind("export_csv")
 def export_csv(user, params, progress):
     """The comparison selection, one row per unit and cycle, as CSV."""
     from ..comparison import exports
@@ -75,7 +64,6 @@ def export_csv(user, params, progress):
     return data, exports.filename(selection, org, "csv"), "text/csv; charset=utf-8"
 
 
-@kind("export_xlsx")
 def export_xlsx(user, params, progress):
     """The same as XLSX, with a sheet describing every column in both languages."""
     from ..comparison import exports
@@ -85,7 +73,6 @@ def export_xlsx(user, params, progress):
     return exports.xlsx_bytes(selection), exports.filename(selection, org, "xlsx"), mimetype
 
 
-@kind("cohort_pdf")
 def cohort_pdf(user, params, progress):
     """The bilingual cohort comparison report."""
     from ..comparison import exports, report, service
@@ -108,7 +95,6 @@ def _overview_list(user, params):
     return cycle, overview.all_rows(user, cycle, filters)
 
 
-@kind("overview_csv")
 def overview_csv(user, params, progress):
     """The leader's overview under its filters, every page, as CSV."""
     cycle, rows = _overview_list(user, params)
@@ -116,9 +102,23 @@ def overview_csv(user, params, progress):
     return data, overview.filename(user, cycle, "csv"), "text/csv; charset=utf-8"
 
 
-@kind("overview_xlsx")
 def overview_xlsx(user, params, progress):
     """The same as XLSX."""
     cycle, rows = _overview_list(user, params)
     mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return overview.xlsx_bytes(rows, cycle, _ui(params)), overview.filename(user, cycle, "xlsx"), mimetype
+
+
+KINDS = {
+    "reports_zip": reports_zip,
+    "export_csv": export_csv,
+    "export_xlsx": export_xlsx,
+    "cohort_pdf": cohort_pdf,
+    "overview_csv": overview_csv,
+    "overview_xlsx": overview_xlsx,
+}
+
+
+def init_app(app) -> None:
+    for name, run in KINDS.items():
+        register_kind(app, name, run)

@@ -11,10 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import audit
 from ..extensions import db
+from ..i18n import current_lang
 from ..models import Job
-from ..views import current_lang
-from . import kinds  # noqa: F401  (registers the job kinds)
-from .runner import KINDS, enqueue, result_path, wake
+from .runner import enqueue, kinds_of, result_path, wake
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 # kind → its parameters; those in LISTS may repeat
@@ -63,7 +62,7 @@ def take_up_the_queue():
 
 def own_job_or_404(job_id: str) -> Job:
     job = db.session.get(Job, job_id)
-    if job is None or job.user_id != current_user.id or job.kind not in KINDS:
+    if job is None or job.user_id != current_user.id or job.kind not in kinds_of():
         abort(404)
     return job
 

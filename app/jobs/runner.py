@@ -44,7 +44,7 @@ from flask import Flask, current_app
 from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.orm import aliased
 
-from ..database import reading_first, write_transaction
+from ..database import write_transaction
 from ..extensions import db
 from ..models import Job, User, utcnow
 
@@ -52,20 +52,19 @@ QUEUE_NAME = "selfcheck"
 MISSED_BEATS = 3  # a running job silent for this many heartbeats has lost its process
 CLAIM_LOCK = 0x5E1FC4EC  # PostgreSQL advisory lock serialising claims
 
-# kind → function(user, params, progress) -> (bytes, filename, mimetype); see app/jobs/kinds.py
-KINDS: dict[str, Callable] = {}
-
 
 class JobTimedOut(Exception):
     """Raised at a job's next step once it has run past JOB_TIMEOUT_MINUTES."""
 
 
-def kind(name: str):
-    def register(fn):
-        KINDS[name] = fn
-        return fn
+def kinds_of(app: Flask | None = None) -> dict[str, Callable]:
+    """The app's job kinds: name → function(user, params, progress) -> (bytes, filename, mimetype).
+    `app/jobs/kinds.py` registers the application's own at start-up (`register_kind`)."""
+    return (app or current_app).extensions.setdefault("job_kinds", {})
 
-    return register
+
+def register_kind(app: Flask, name: str, run: Callable) -> None:
+    kinds_of(app)[name] = run
 
 
 def result_path(job_id: str) -> Path:
@@ -88,11 +87,12 @@ def redis_connection(app: Flask | None = None):
 
 def enqueue(kind_name: str, params: dict, user: User) -> Job:
     """Record a job and hand it to the queue."""
-    if kind_name not in KINDS:
+    if kind_name not in kinds_of():
         raise ValueError(f"unknown job kind {kind_name!r}")
-    job = Job(id=uuid.uuid4().hex, kind=kind_name, params=json.dumps(params), user_id=user.id, status="queued")
-    db.session.add(job)
-    db.session.commit()
+    with write_transaction():
+        job = Job(id=uuid.uuid4().hex, kind=kind_name, params=json.dumps(params), user_id=user.id, status="queued")
+        db.session.add(job)
+        db.session.commit()
     if redis_connection() is not None:
         _to_rq(job.id)
     else:
@@ -240,39 +240,38 @@ def run_claimed(job_id: str) -> None:
     that was given up on (and perhaps started again elsewhere) cannot be overwritten by it.
     """
     app = current_app._get_current_object()
-    with reading_first():
-        job = db.session.get(Job, job_id)
-        attempt = job.attempts
-        deadline = job.started_at + timedelta(minutes=app.config["JOB_TIMEOUT_MINUTES"])
-        stop = threading.Event()
-        beat = threading.Thread(target=_beat, args=(app, job_id, attempt, stop), name="job-heartbeat", daemon=True)
-        beat.start()
+    job = db.session.get(Job, job_id)
+    attempt = job.attempts
+    deadline = job.started_at + timedelta(minutes=app.config["JOB_TIMEOUT_MINUTES"])
+    stop = threading.Event()
+    beat = threading.Thread(target=_beat, args=(app, job_id, attempt, stop), name="job-heartbeat", daemon=True)
+    beat.start()
 
-        def progress(done: int, total: int) -> None:
-            if utcnow() > deadline:
-                raise JobTimedOut()
-            set_status(job_id, attempt, done=done, total=total)
+    def progress(done: int, total: int) -> None:
+        if utcnow() > deadline:
+            raise JobTimedOut()
+        set_status(job_id, attempt, done=done, total=total)
 
-        try:
-            data, name, mimetype = KINDS[job.kind](job.user, json.loads(job.params), progress)
-            if utcnow() > deadline:
-                raise JobTimedOut()
-            path = result_path(job_id)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".part")
-            partial.write_bytes(data)
-            partial.replace(path)
-            set_status(job_id, attempt, status="done", result_name=name, result_type=mimetype, finished_at=utcnow())
-        except JobTimedOut:
-            db.session.rollback()
-            set_status(job_id, attempt, status="failed", error="timeout", finished_at=utcnow())
-        except Exception as exc:  # a job's failure is reported on its page, not raised into the worker
-            db.session.rollback()
-            app.logger.exception("job %s failed", job_id)
-            set_status(job_id, attempt, status="failed", error=f"{type(exc).__name__}: {exc}"[:2000],
-                       finished_at=utcnow())  # fmt: skip
-        finally:
-            stop.set()
+    try:
+        data, name, mimetype = kinds_of(app)[job.kind](job.user, json.loads(job.params), progress)
+        if utcnow() > deadline:
+            raise JobTimedOut()
+        path = result_path(job_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(data)
+        partial.replace(path)
+        set_status(job_id, attempt, status="done", result_name=name, result_type=mimetype, finished_at=utcnow())
+    except JobTimedOut:
+        db.session.rollback()
+        set_status(job_id, attempt, status="failed", error="timeout", finished_at=utcnow())
+    except Exception as exc:  # a job's failure is reported on its page, not raised into the worker
+        db.session.rollback()
+        app.logger.exception("job %s failed", job_id)
+        set_status(job_id, attempt, status="failed", error=f"{type(exc).__name__}: {exc}"[:2000],
+                   finished_at=utcnow())  # fmt: skip
+    finally:
+        stop.set()
 
 
 def set_status(job_id: str, attempt: int, **values) -> None:

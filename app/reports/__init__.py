@@ -1,6 +1,6 @@
 """Diagnostic reports: a self-check's result as a printable PDF in Chinese, English or both.
 
-result → view-model (`viewmodel`) → flowables (`components`, `charts`; Chinese lines broken
+result → view-model (`viewmodel`) → flowables (`components`, `app.charts`; Chinese lines broken
 by `linebreak`) → document (`document`), laid out by a template of report_templates/;
 `service` loads the data, `routes` serves the downloads.
 """

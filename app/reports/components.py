@@ -13,11 +13,12 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.textsplit import getCharWidths
 from reportlab.platypus import Flowable, FrameBreak, Paragraph, Spacer, Table, TableStyle
-from reportlab.platypus.paragraph import _centerDrawParaLine, _leftDrawParaLine
 from reportlab.platypus.paraparser import ParaFrag
 
 from app.assessment.questionnaire import Text
 
+from ..patches import LINE_DRAWERS
+from .fonts import report_font
 from .linebreak import break_lines
 from .template import ReportTemplate
 
@@ -92,7 +93,7 @@ class Para(Paragraph):
         stroked with that line width, the embedded face made heavier (it has no bold face).
         """
         lines, style = self.__dict__.get("blPara"), self.style
-        draw_line = _LINE_DRAWERS.get(style.alignment)
+        draw_line = LINE_DRAWERS.get(style.alignment)
         if (
             lines is None
             or lines.kind != 0
@@ -118,9 +119,6 @@ class Para(Paragraph):
             draw_line(text, 0, extra_space, words)
         canvas.drawText(text)
         canvas.restoreState()
-
-
-_LINE_DRAWERS = {TA_LEFT: _leftDrawParaLine, TA_CENTER: _centerDrawParaLine}
 
 
 def has_cjk(text: str) -> bool:
@@ -489,3 +487,15 @@ class BreakIfFilled(Flowable):
 
     def draw(self):
         pass
+
+
+_styles: dict[tuple[str, str], Styles] = {}
+
+
+def components_for(template: ReportTemplate, lang: str) -> Components:
+    """The flowable factories of `template` in `lang`; its styles are made once per process."""
+    font = report_font()
+    styles = _styles.get((template.name, font))
+    if styles is None:
+        styles = _styles.setdefault((template.name, font), Styles(template, font))
+    return Components(template, styles, lang)

@@ -11,23 +11,18 @@ document is saved, once the number of pages is known.
 
 from __future__ import annotations
 
-import zlib
 from io import BytesIO
 
 from reportlab.lib.enums import TA_CENTER
-from reportlab.pdfbase import pdfdoc
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
-from app.assessment.questionnaire import Text
+from app.assessment.text import MODES, Text, fill
 
-from .charts import ChartSeries, bar_chart
-from .components import Bookmark, BreakIfFilled, Components, Styles
-from .fonts import report_font
+from ..charts import ChartSeries, Style, grouped_bar_chart
+from .components import Bookmark, BreakIfFilled, Components, components_for
 from .template import ReportTemplate, load_template
-from .viewmodel import MODES, ReportViewModel, SuggestionView, fill
-
-_styles_cache: dict[tuple[str, str], Styles] = {}
+from .viewmodel import ReportViewModel, SuggestionView
 
 PDF_LANG = {"zh": "zh-CN", "en": "en", "bilingual": "zh-CN"}
 MIN_FILL = 0.3  # no page but the last is less full than this
@@ -36,32 +31,12 @@ LABEL_VALUE = Text("%(label)s：%(value)s", "%(label)s: %(value)s")
 SERIES_STYLES = {"this_year": "solid", "last_year": "light", "peers": "outline"}
 
 
-class _QuickFlate(pdfdoc.PDFStreamFilterZCompress):
-    """Deflate at zlib's fastest level.
-
-    ReportLab compresses every page and font stream at zlib's default level (6) and has no
-    setting for it. Level 1 makes a report about a tenth larger (well under the 300 KB a
-    report may weigh) and takes a twentieth off its rendering time. ReportLab looks its one
-    Flate filter up by name when it writes a stream, so replacing it covers every PDF.
-    """
-
-    def encode(self, text):
-        return zlib.compress(text.encode("utf8") if isinstance(text, str) else text, 1)
-
-
-pdfdoc.PDFZCompress = _QuickFlate()
-
-
 def render_diagnostic_pdf(viewmodel: ReportViewModel, template_name: str = "default", lang: str = "bilingual") -> bytes:
     """The report as PDF bytes, in "zh", "en" or "bilingual", laid out by report_templates/<template_name>.yaml."""
     if lang not in MODES:
         raise ValueError(f"unknown report language {lang!r} (expected one of {', '.join(MODES)})")
     template = load_template(template_name)
-    font = report_font()
-    styles = _styles_cache.get((template.name, font))
-    if styles is None:
-        styles = _styles_cache.setdefault((template.name, font), Styles(template, font))
-    return DiagnosticDocument(viewmodel, template, Components(template, styles, lang)).render()
+    return DiagnosticDocument(viewmodel, template, components_for(template, lang)).render()
 
 
 class _NumberedCanvas(Canvas):
@@ -319,15 +294,12 @@ class DiagnosticDocument:
             ChartSeries(c.parts(s.label), s.values, t.series_colours[s.key], SERIES_STYLES[s.key])
             for s in vm.chart.series
         ]
-        return bar_chart(
+        return grouped_bar_chart(
             [c.parts(name) for name in vm.chart.categories],
             series,
             width=t.frame_width,
-            font=c.styles.font,
-            font_size=t.sizes["small"],
+            style=Style(c.styles.font, t.sizes["small"], t.colours["text"], t.colours["rule"]),
             missing=c.inline(self.label("not_answered"), " / "),
-            text_colour=t.colours["text"],
-            grid_colour=t.colours["rule"],
         )
 
     def _pillar_table(self):

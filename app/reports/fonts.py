@@ -7,7 +7,6 @@ character can fall into a font without its glyph. ReportLab embeds it as a subse
 
 from __future__ import annotations
 
-import functools
 import threading
 from pathlib import Path
 
@@ -15,6 +14,8 @@ from flask import Flask, current_app, has_app_context
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+
+from ..patches import cache_font_tables
 
 DEFAULT_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 FONT_PACKAGE = "fonts-wqy-microhei"
@@ -49,10 +50,7 @@ def register_font(path: str = DEFAULT_FONT_PATH) -> str:
             name = "ReportCJK" if not _registered else f"ReportCJK{len(_registered)}"
             # subfontIndex 0 of the TTC is the proportional face (1 is the monospaced one).
             font = TTFont(name, path, subfontIndex=0)
-            # Every subset ReportLab embeds copies the tables it needs out of the font file,
-            # the glyph table (megabytes for a CJK font) among them, a few times per report.
-            # The tables never change: each is copied once per process.
-            font.face.get_table = functools.cache(font.face.get_table)
+            cache_font_tables(font)
             pdfmetrics.registerFont(font)
             # One face for every style, so <b> or <i> markup can never switch to a font without CJK glyphs.
             for bold in (0, 1):

@@ -7,10 +7,11 @@ from io import BytesIO
 from flask import Blueprint, abort, request, send_file
 from flask_login import current_user, login_required
 
+from app.assessment.text import MODES
+
 from .. import audit
 from ..access import get_selfcheck_or_404
 from . import service
-from .viewmodel import MODES
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 

@@ -10,8 +10,8 @@ from flask import current_app
 from flask_babel import force_locale, pgettext
 from sqlalchemy import select
 
+from .. import peers
 from ..access import subtree_filter
-from ..comparison import peers
 from ..extensions import db
 from ..models import SUBMITTED, Cycle, Organisation, SelfCheck, User
 from ..selfcheck.service import previous_selfcheck, result_of
@@ -21,7 +21,7 @@ from .viewmodel import Peers, ReportViewModel, Subject, build_viewmodel
 
 def peer_figures(selfcheck: SelfCheck) -> Peers:
     """The peers' mean scores and the branch's position among them, as the peer rule allows
-    (`app.comparison.peers`: other branches only, at least three, once the cycle has closed)."""
+    (`app.peers`: other branches only, at least three, once the cycle has closed)."""
     averages, count = peers.peer_averages(selfcheck)
     positions = {measure: (p.percentile, p.quartile) for measure, p in peers.peer_position(selfcheck).items()}
     return Peers(averages, count, positions)

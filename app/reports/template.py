@@ -12,21 +12,28 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
 from reportlab.lib import pagesizes
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.units import mm
+
+from app.assessment.questionnaire import available_versions, get_questionnaire
+from app.assessment.yamlfile import YamlReader
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "report_templates"
 SECTIONS = ("summary", "pillars", "appendix")
 PAGE_SIZES = {"A4": pagesizes.A4, "A5": pagesizes.A5, "letter": pagesizes.letter, "legal": pagesizes.legal}
 FONT_SIZES = ("title", "subtitle", "h1", "h2", "body", "small", "table")
 COLOURS = ("primary", "text", "muted", "rule", "shade", "table_header", "good", "warn")
-LEVEL_IDS = ("initial", "developing", "established", "exemplary")
 SERIES = ("this_year", "last_year", "peers")
 PLACEHOLDERS = ("branch", "code", "parent", "title", "year", "page")
 BILINGUAL_LAYOUTS = ("stacked", "columns")
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def level_ids() -> tuple[str, ...]:
+    """The maturity levels of every questionnaire version: a template gives each its colour."""
+    ids = [lv.id for version in available_versions() for lv in get_questionnaire(version).levels]
+    return tuple(dict.fromkeys(ids))
 
 
 class ReportTemplateError(ValueError):
@@ -68,33 +75,15 @@ def load_template(name: str) -> ReportTemplate:
 
 
 def parse_template(path: str | Path) -> ReportTemplate:
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ReportTemplateError(f"{path}: not valid YAML: {exc}") from None
-    return _Loader(path).template(data)
+    loader = _Loader(path)
+    return loader.template(loader.load())
 
 
-class _Loader:
-    def __init__(self, path: Path):
-        self.path = path
-
-    def fail(self, where: str, message: str):
-        raise ReportTemplateError(f"{self.path}: {where}: {message}")
-
-    def mapping(self, value, where: str, keys: tuple[str, ...] = ()) -> dict:
-        if not isinstance(value, dict):
-            self.fail(where, "expected a mapping")
-        for key in keys:
-            if key not in value:
-                self.fail(where, f"missing {key!r}")
-        return value
+class _Loader(YamlReader):
+    error = ReportTemplateError
 
     def number(self, value, where: str, low: float, high: float) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (low <= value <= high):
-            self.fail(where, f"expected a number between {low} and {high}, got {value!r}")
-        return float(value)
+        return float(super().number(value, where, low=low, high=high))
 
     def colour(self, value, where: str) -> Color:
         if not isinstance(value, str) or not HEX.match(value):
@@ -158,7 +147,7 @@ class _Loader:
             secondary=self.number(fonts["secondary"], "fonts.secondary", 0.6, 1.2),
             bold=self.number(fonts["bold"], "fonts.bold", 0, 0.1),
             colours={k: self.colour(colours[k], f"colours.{k}") for k in COLOURS},
-            level_colours=self.colours(colours["levels"], "colours.levels", LEVEL_IDS),
+            level_colours=self.colours(colours["levels"], "colours.levels", level_ids()),
             series_colours=self.colours(colours["series"], "colours.series", SERIES),
             bilingual=data["bilingual"],
             sections=tuple(sections),

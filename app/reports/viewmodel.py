@@ -12,18 +12,18 @@ in Chinese and then in English, and a reader of either language reads it alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from flask_babel import force_locale, format_date, get_translations
+from flask_babel import format_date
 
 from app.assessment.questionnaire import Level, Questionnaire, Text
 from app.assessment.scoring import ItemResult, Result, change_since
 from app.assessment.suggestions import Suggestion
+from app.assessment.text import fill
 
-LANGUAGES = ("zh", "en")
-MODES = ("zh", "en", "bilingual")
+from ..i18n import in_both_languages
+
 STRENGTH_MIN = 75.0  # an item scoring at least this is a strength
 GAP_BELOW = 50.0  # an item scoring below this is a gap
 MAX_FINDINGS = 5
@@ -46,7 +46,7 @@ class Subject:
 
 @dataclass(frozen=True)
 class Peers:
-    """The peer figures the peer rule allows (`app.comparison.peers`): the other branches'
+    """The peer figures the peer rule allows (`app.peers`): the other branches'
     mean per measure (pillar ids and "overall"), how many they are, and the branch's
     percentile rank and quartile among them. Empty when no figure may be shown."""
 
@@ -177,34 +177,6 @@ def format_change(value: float | None) -> str | None:
     if value is None:
         return None
     return f"{value:+.1f}" if round(value, 1) != 0 else "±0.0"
-
-
-def fill(template: Text, **values: Text | str) -> Text:
-    """A bilingual label with %(name)s placeholders, filled in each language with that language's values."""
-
-    def one(lang: str) -> str:
-        return getattr(template, lang) % {k: v(lang) if isinstance(v, Text) else v for k, v in values.items()}
-
-    return Text(one("zh"), one("en"))
-
-
-def in_both_languages(collect: Callable[[Callable[..., str]], dict[str, str]]) -> dict[str, Text]:
-    """Run `collect(gettext)` under each language's locale; its strings as bilingual Texts.
-
-    `gettext` works as Flask-Babel's but on a catalog looked up once per language, not once
-    per string (a report has some eighty labels, in two languages).
-    """
-    results = {}
-    for lang in LANGUAGES:
-        with force_locale(lang):
-            catalog = get_translations()
-
-            def gettext(text: str, catalog=catalog, **variables) -> str:
-                translated = catalog.ugettext(text)
-                return translated % variables if variables else translated
-
-            results[lang] = collect(gettext)
-    return {key: Text(results["zh"][key], results["en"][key]) for key in results["zh"]}
 
 
 def report_labels(subject: Subject, previous_year: int | None) -> dict[str, Text]:

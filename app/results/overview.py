@@ -22,10 +22,9 @@ from sqlalchemy.orm import aliased
 from app.assessment.questionnaire import get_questionnaire
 
 from ..access import can_view_org, subtree_filter
-from ..comparison.exports import inert
-from ..comparison.xlsx import Workbook
 from ..extensions import db
 from ..models import DRAFT, SUBMITTED, Answer, Cycle, Organisation, SelfCheck, User
+from ..spreadsheet import Workbook, inert
 
 NOT_STARTED = "not_started"
 STATUSES = (NOT_STARTED, DRAFT, SUBMITTED)

@@ -8,12 +8,12 @@ from flask_login import current_user, login_required
 
 from app.assessment.questionnaire import get_questionnaire
 from app.assessment.scoring import change_since
-from forms.auth import ReopenForm
 
 from ..access import can_edit, can_reopen, get_selfcheck_or_404
-from ..comparison.peers import peer_position
+from ..peers import peer_position
 from ..selfcheck import service
 from . import overview as overview_list
+from .forms import ReopenForm
 
 bp = Blueprint("results", __name__)
 

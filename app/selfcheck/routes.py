@@ -23,14 +23,12 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
-from forms.selfcheck import answer_error_message, pillar_form_class
-
 from ..access import can_edit, get_selfcheck_or_404
-from ..database import reads_then_writes
 from ..extensions import db
+from ..i18n import current_lang
 from ..models import Cycle, SelfCheck
-from ..views import current_lang
 from . import service
+from .forms import answer_error_message, pillar_form_class
 from .schemas import PAGE_ID, Invalid, PageSave, parse
 
 bp = Blueprint("selfcheck", __name__, url_prefix="/selfcheck")
@@ -247,7 +245,6 @@ def page_order(page_id, seq) -> tuple[str | None, int | None]:
 
 
 @bp.route("/<int:selfcheck_id>/autosave", methods=["POST"])
-@reads_then_writes
 def autosave(selfcheck_id: int):
     """Save answers as the user types: JSON {"answers": {item id: value}} in, JSON out."""
     if not current_user.is_authenticated:

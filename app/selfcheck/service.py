@@ -135,9 +135,10 @@ def start_selfcheck(org: Organisation, cycle: Cycle) -> SelfCheck:
         select(SelfCheck).where(SelfCheck.organisation_id == org.id, SelfCheck.cycle_id == cycle.id)
     )
     if selfcheck is None:
-        selfcheck = SelfCheck(organisation_id=org.id, cycle_id=cycle.id, status=DRAFT, revision=0)
-        db.session.add(selfcheck)
-        db.session.commit()
+        with write_transaction():
+            selfcheck = SelfCheck(organisation_id=org.id, cycle_id=cycle.id, status=DRAFT, revision=0)
+            db.session.add(selfcheck)
+            db.session.commit()
     return selfcheck
 
 
@@ -339,25 +340,26 @@ def submit(
     unconfirmed = [flag.id for flag in result.flags if confirmed_flags is not None and flag.id not in confirmed_flags]
     if unconfirmed:
         raise Unconfirmed(unconfirmed)
-    changed = db.session.execute(
-        update(SelfCheck)
-        .where(SelfCheck.id == selfcheck.id, SelfCheck.status == DRAFT)
-        .values(
-            status=SUBMITTED,
-            submitted_at=utcnow(),
-            submitted_by_id=user.id if user else None,
-            score=result.score,
-            level=result.level.id,
-        )
-    ).rowcount
-    if changed:
-        audit.record("submit", user, f"{selfcheck.organisation.code} {selfcheck.cycle.year}")
-        db.session.execute(PillarScore.__table__.delete().where(PillarScore.selfcheck_id == selfcheck.id))
-        db.session.add_all(
-            PillarScore(selfcheck_id=selfcheck.id, pillar=p.pillar.id, score=p.score, level=p.level.id)
-            for p in result.pillars
-        )
-    db.session.commit()
+    with write_transaction():
+        changed = db.session.execute(
+            update(SelfCheck)
+            .where(SelfCheck.id == selfcheck.id, SelfCheck.status == DRAFT)
+            .values(
+                status=SUBMITTED,
+                submitted_at=utcnow(),
+                submitted_by_id=user.id if user else None,
+                score=result.score,
+                level=result.level.id,
+            )
+        ).rowcount
+        if changed:
+            audit.record("submit", user, f"{selfcheck.organisation.code} {selfcheck.cycle.year}")
+            db.session.execute(PillarScore.__table__.delete().where(PillarScore.selfcheck_id == selfcheck.id))
+            db.session.add_all(
+                PillarScore(selfcheck_id=selfcheck.id, pillar=p.pillar.id, score=p.score, level=p.level.id)
+                for p in result.pillars
+            )
+        db.session.commit()
     db.session.refresh(selfcheck)
     return result
 
@@ -371,11 +373,12 @@ def reopen(selfcheck: SelfCheck, user: User, reason: str) -> None:
     """
     if not selfcheck.cycle.is_open():
         raise NotEditable()
-    db.session.add(Reopening(selfcheck_id=selfcheck.id, user_id=user.id, reason=reason))
-    audit.record("reopen", user, f"{selfcheck.organisation.code} {selfcheck.cycle.year}: {reason}")
-    selfcheck.status = DRAFT
-    selfcheck.score = None
-    selfcheck.level = None
-    selfcheck.submitted_at = None
-    selfcheck.revision += 1
-    db.session.commit()
+    with write_transaction():
+        db.session.add(Reopening(selfcheck_id=selfcheck.id, user_id=user.id, reason=reason))
+        audit.record("reopen", user, f"{selfcheck.organisation.code} {selfcheck.cycle.year}: {reason}")
+        selfcheck.status = DRAFT
+        selfcheck.score = None
+        selfcheck.level = None
+        selfcheck.submitted_at = None
+        selfcheck.revision += 1
+        db.session.commit()

@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.conftest import THIS_YEAR, submitted_selfcheck
-from tests.test_api import make_token
+from tests.helpers import make_token
 
 CHECKS = [
     not_a_server_error,

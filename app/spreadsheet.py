@@ -1,4 +1,5 @@
-"""A minimal streaming XLSX (SpreadsheetML) writer for large exports.
+"""Spreadsheet exports: a minimal streaming XLSX (SpreadsheetML) writer for large exports, and
+`inert` for text cells that a spreadsheet would run as formulas (CSV and XLSX alike).
 
 openpyxl's write-only mode spends about 6 µs of CPU per cell building XML elements, so the
 export of a 10,000-branch cohort (30,000 rows × 56 columns) took over 10 s on its own.
@@ -139,3 +140,12 @@ class Workbook:
         self._zip.writestr("xl/styles.xml", STYLES)
         self._zip.close()
         return self._buffer.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value):
+    """A text cell that a spreadsheet would run as a formula (an organisation named
+    "=1+2+cmd|' /C calc'!A0"), with a leading apostrophe, so it shows as the text it is."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value

@@ -17,13 +17,14 @@ import pytest
 import requests
 from sqlalchemy import func
 
+from app.database import write_transaction
 from app.extensions import db
 from app.models import Job, LoginFailure, LoginSession, SelfCheck, User, utcnow
 from bench.server import free_port, start_gunicorn, wait_until_answering
 from tests.conftest import PASSWORD, THIS_YEAR, login, submitted_selfcheck
-from tests.test_durability import CSRF_META, kill_group
+from tests.selfcheck.test_durability import CSRF_META, kill_group
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # a database of its own, emptied by the test (TEST_REDIS_URL lets two checkouts test at once)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
@@ -240,7 +241,7 @@ def test_a_job_outlives_the_web_process_that_was_running_it(app, world, tmp_path
 
 def put_job(app, user: str, status: str, *, age: timedelta = timedelta(0), **values) -> str:
     """A job row as a process left it, created `age` ago."""
-    with app.app_context():
+    with app.app_context(), write_transaction():
         owner = db.session.scalar(db.select(User).where(User.username == user))
         job = Job(id=uuid.uuid4().hex, kind="reports_zip", params=json.dumps({"year": str(THIS_YEAR)}),
                   user_id=owner.id, status=status, created_at=utcnow() - age, **values)  # fmt: skip
@@ -281,7 +282,7 @@ def test_one_users_jobs_wait_for_each_other_not_for_another_users(app, world):
     with app.app_context():
         assert claim() == other  # the leader has one running: their nine wait, the other leader's goes first
         assert claim() is None
-    with app.app_context():
+    with app.app_context(), write_transaction():
         db.session.execute(db.update(Job).where(Job.id == first).values(status="done"))
         db.session.commit()
         assert claim() == waiting[0]
@@ -291,7 +292,7 @@ def test_prune_deletes_old_jobs_and_files_ended_sessions_and_old_failures(app, c
     login(client, "b1")
     client.post("/logout")  # an ended session
     login(client, "b2")  # a live one
-    with app.app_context():
+    with app.app_context(), write_transaction():
         db.session.add_all([LoginFailure(username="x", address="1", at=utcnow() - timedelta(days=8)),
                             LoginFailure(username="x", address="1")])  # fmt: skip
         db.session.commit()

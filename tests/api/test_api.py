@@ -8,45 +8,18 @@ import pytest
 from flask_babel import force_locale, gettext
 from sqlalchemy import select, text, update
 
-from app.api.auth import issue_token
 from app.assessment.items import CountItem, ScaleItem
 from app.assessment.questionnaire import get_questionnaire
 from app.assessment.scoring import score_selfcheck
+from app.database import write_transaction
 from app.extensions import db
 from app.models import Answer, ApiToken, AuditEvent, Cycle, Organisation, User, utcnow
 from app.selfcheck import service
 from tests.conftest import PASSWORD, THIS_YEAR, VERSION, answers_at, login, submitted_selfcheck
+from tests.helpers import Api, make_token
 from tests.test_access import READS
 
 TOKEN = re.compile(r"sck_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")
-
-
-def make_token(app, username, days=None, name="test") -> str:
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.username == username))
-        return issue_token(user, name, days)[1]
-
-
-class Api:
-    """A test client speaking to /api/v1 with one token and one Accept-Language."""
-
-    def __init__(self, client, token=None, lang="en"):
-        self.client, self.token, self.lang = client, token, lang
-
-    def headers(self):
-        headers = {"Accept-Language": self.lang}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        return headers
-
-    def __getattr__(self, method):
-        if method not in ("get", "post", "patch", "put", "delete"):
-            raise AttributeError(method)
-
-        def call(path, **kwargs):
-            return getattr(self.client, method)("/api/v1" + path, headers=self.headers(), **kwargs)
-
-        return call
 
 
 @pytest.fixture
@@ -376,7 +349,7 @@ def test_messages_already_in_the_catalog_come_in_chinese(app, client, draft):
 
 
 def test_the_users_saved_language_comes_before_the_browsers(app, client, draft):
-    with app.app_context():
+    with app.app_context(), write_transaction():
         db.session.execute(update(User).where(User.username == "b1").values(locale="zh"))
         db.session.commit()
     api = Api(client, make_token(app, "b1"), lang="en")
@@ -433,7 +406,7 @@ def test_revoked_and_expired_tokens_stop_working(app, client, world):
     revoked, expiring = make_token(app, "b1"), make_token(app, "b1", days=1)
     assert Api(client, revoked).get("/cycles").status_code == 200
     assert Api(client, expiring).get("/cycles").status_code == 200
-    with app.app_context():
+    with app.app_context(), write_transaction():
         db.session.execute(update(ApiToken).where(ApiToken.prefix == revoked.split("_")[1]).values(revoked_at=utcnow()))
         db.session.execute(
             update(ApiToken)

@@ -8,6 +8,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from app.database import write_transaction
 from app.extensions import db
 from app.models import Organisation
 from tests.conftest import THIS_YEAR, answers_at, login, make_org, run_job, submitted_selfcheck
@@ -60,7 +61,7 @@ def test_filters_search_and_sorts(states):
 
 
 def test_fifty_branches_a_page(app, states, world):
-    with app.app_context():
+    with app.app_context(), write_transaction():
         g1 = db.session.get(Organisation, world.orgs["G1"])
         for n in range(60):
             make_org(f"P{n:02d}", "branch", g1, name=f"新支部{n:02d}")
@@ -92,7 +93,7 @@ def test_the_list_exports_under_its_filters_in_the_readers_language(states):
 
 
 def test_the_list_export_neutralises_formulas_in_names(app, states):
-    with app.app_context():
+    with app.app_context(), write_transaction():
         db.session.execute(db.update(Organisation).where(Organisation.code == "B3").values(name="=HYPERLINK(1)"))
         db.session.commit()
     _, response = run_job(states, "overview_csv", year=str(THIS_YEAR), status="not_started")

@@ -23,7 +23,7 @@ SUBJECT = Subject(
     year=2026,
     submitted_at=datetime(2026, 3, 1, 8, 0),
 )
-ZH_CATALOG = Path(__file__).resolve().parent.parent / "translations" / "zh" / "LC_MESSAGES" / "messages.mo"
+ZH_CATALOG = Path(__file__).resolve().parents[2] / "translations" / "zh" / "LC_MESSAGES" / "messages.mo"
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from app.assessment.scoring import change_since, score_selfcheck
 from app.reports.viewmodel import Subject, build_viewmodel
 from tests.assessment.test_scoring import value_strategy
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NONE_OR_ALL = re.compile(r"\b(no|none|nothing|every|all|never)\b", re.IGNORECASE)
 
 
@@ -100,7 +100,7 @@ CLAIMS = {
 # Sentences about the page or the method, not about the answers; and the answer "No".
 NOT_CLAIMS = {
     "No",
-    # about the peer group, which app.comparison.peers decides (tests/test_peers.py)
+    # about the peer group, which app.peers decides (tests/test_peers.py)
     "Fewer than three other branches have submitted: no peer figure is shown.",
     "Compared with the %(count)s branches of your Party committee that submitted in %(year)s. No other branch is "
     "named.",

@@ -26,9 +26,10 @@ from datetime import date
 
 from sqlalchemy import String, and_, bindparam, case, func, literal, select, union_all
 
-from ..extensions import db
-from ..models import SUBMITTED, Organisation, PillarScore, SelfCheck
-from .queries import OVERALL
+from app.assessment.scoring import OVERALL
+
+from .extensions import db
+from .models import SUBMITTED, Organisation, PillarScore, SelfCheck
 
 MIN_PEERS = 3  # other branches, the branch itself not counted
 

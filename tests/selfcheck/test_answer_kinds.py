@@ -9,9 +9,9 @@ import pytest
 from app.assessment.items import NOT_APPLICABLE, Counts, ScaleItem, YesNoItem
 from app.assessment.questionnaire import get_questionnaire
 from tests.conftest import THIS_YEAR, VERSION, answers_at, login
-from tests.test_api import Api, make_token
+from tests.helpers import Api, make_token
+from tests.selfcheck.test_selfcheck import start, stored
 from tests.test_cli import invoke
-from tests.test_selfcheck import start, stored
 
 Q = get_questionnaire(VERSION)
 COUNTS = next(i for i in Q.items.values() if isinstance(i.entry, Counts) and i.allows_na)  # L09

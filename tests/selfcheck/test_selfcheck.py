@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.assessment.items import CountItem, ScaleItem
 from app.assessment.questionnaire import get_questionnaire
 from app.assessment.scoring import score_selfcheck
+from app.database import write_transaction
 from app.extensions import db
 from app.models import Answer, SelfCheck
 from tests.conftest import TEXT_ITEM, THIS_YEAR, VERSION, answers_at, login, submitted_selfcheck
@@ -217,7 +218,7 @@ def two_writers(app, world):
     """b1 and a colleague of the same branch, each with their own client, on one draft."""
     from tests.conftest import make_user
 
-    with app.app_context():
+    with app.app_context(), write_transaction():
         from app.models import Organisation
 
         make_user("b1bis", "branch", db.session.get(Organisation, world.orgs["B1"]))

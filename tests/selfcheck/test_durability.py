@@ -32,7 +32,7 @@ import requests
 from app.assessment.questionnaire import available_versions, get_questionnaire
 from bench.server import free_port, wait_until_answering
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 USERS = ["b01", "b06", "b07", "b08"]  # this year not started (b01, b08) or a draft (b06, b07) in the demo
 PASSWORD = "demo1234"
 THREADS_PER_USER = 2  # two tabs per user: their saves race each other, ordered by seq

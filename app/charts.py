@@ -1,8 +1,15 @@
-"""Charts of the comparison as reportlab.graphics Drawings, in the spirit of app/reports/charts.py.
+"""Every chart of the application as a reportlab.graphics Drawing: the diagnostic report's pillar
+bars, and the comparison's box plots, lines, heatmap, bars and radar.
 
-A Drawing goes into the cohort PDF as a flowable and onto the page as SVG (`to_svg`),
-so both show the very same chart. Nothing here knows the cohort: charts take plain
-sequences of strings and numbers, with every label already in the reader's language.
+A Drawing is a platypus flowable for the PDFs, and the same object renders to SVG for the pages
+(`to_svg`), so both show the very same chart. Nothing here knows a report or a cohort: charts take
+plain sequences of strings and numbers, every label already in its language(s), and a `Style`
+(font, size, text and grid colours).
+
+The charts are drawn by hand rather than with ReportLab's chart classes: a bar carries its value,
+a missing value is written out instead of drawn at 0, and the report's series differ in lightness
+and outline as well as hue, so a black-and-white print keeps them apart; the chart classes needed
+as much code to do the same.
 """
 
 from __future__ import annotations
@@ -34,14 +41,11 @@ class Style:
     grid: Color = GRID
 
 
-@dataclass(frozen=True)
-class BoxValues:
-    minimum: float
-    q1: float
-    median: float
-    q3: float
-    maximum: float
-    mean: float
+def _drawing(width: float, height: float, style: Style) -> Drawing:
+    drawing = Drawing(width, height)
+    # The renderers' default font is Helvetica, which has no CJK glyphs: start from ours.
+    drawing.initialFontName, drawing.initialFontSize = style.font, style.font_size
+    return drawing
 
 
 def colour(i: int) -> Color:
@@ -122,7 +126,7 @@ def _y_axis(drawing: Drawing, left, bottom, right, top, style: Style, unit: str 
 def box_plot(
     groups: Sequence[Sequence[str]],
     series: Sequence[str],
-    boxes: Sequence[Sequence[BoxValues | None]],
+    boxes: Sequence[Sequence[object | None]],
     *,
     width: float,
     height: float,
@@ -130,7 +134,8 @@ def box_plot(
 ) -> Drawing:
     """Box plots of scores 0–100: one group per measure (label lines below the axis), one box
     per series (cycle) within each group; whiskers at min and max, a dot at the mean.
-    `boxes[g][s]` is the summary of group g and series s, or None when it has no unit."""
+    `boxes[g][s]` is the summary of group g and series s (anything with minimum, q1, median, q3,
+    maximum and mean, such as `comparison.queries.Box`), or None when it has no unit."""
     drawing = Drawing(width, height)
     size = style.font_size
     label_lines = max((len(g) for g in groups), default=1)
@@ -343,10 +348,7 @@ def radar_chart(
     *,
     width: float,
     height: float,
-    font: str,
-    font_size: float = 8,
-    text_colour: Color = TEXT,
-    grid_colour: Color = GRID,
+    style: Style,
 ) -> Drawing:
     """A radar (spider) chart: one spoke per axis, scores 0–100, with a legend below.
 
@@ -355,14 +357,13 @@ def radar_chart(
     for them left and right.
     """
     n = len(axes)
+    font, font_size, text_colour, grid_colour = style.font, style.font_size, style.text, style.grid
     legend_height = font_size * 2.2
     line = font_size * 1.2
     label_lines = max(len(a) for a in axes)
     radius = (height - legend_height - 2 * (label_lines * line + 4)) / 2
     cx, cy = width / 2, legend_height + (height - legend_height) / 2
-    drawing = Drawing(width, height)
-    # The renderers' default font is Helvetica, which has no CJK glyphs: start from ours.
-    drawing.initialFontName, drawing.initialFontSize = font, font_size
+    drawing = _drawing(width, height, style)
 
     def point(i: int, value: float) -> tuple[float, float]:
         angle = math.pi / 2 - 2 * math.pi * i / n
@@ -439,4 +440,80 @@ def radar_chart(
             String(x + 20, y - font_size * 0.1, s.label, fontName=font, fontSize=font_size, fillColor=text_colour)
         )
         x += w + 26
+    return drawing
+
+
+# ---------------------------------------------------------------- the diagnostic report's pillar chart
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    label: Sequence[str]  # its lines (one per language)
+    values: Sequence[float | None]  # 0–100 per category; None: no value, written out, never drawn
+    colour: Color
+    look: str = "solid"  # solid (dark fill), light (pale fill, dark edge) or outline (white fill)
+
+
+def _fill(series: ChartSeries) -> tuple[Color, Color]:
+    c = series.colour
+    if series.look == "solid":
+        return c, c
+    if series.look == "light":
+        return Color(1 - 0.35 * (1 - c.red), 1 - 0.35 * (1 - c.green), 1 - 0.35 * (1 - c.blue)), c
+    return white, c
+
+
+def grouped_bar_chart(
+    categories: Sequence[Sequence[str]],
+    series: Sequence[ChartSeries],
+    *,
+    width: float,
+    style: Style,
+    missing: str = "—",
+) -> Drawing:
+    """Horizontal bars, 0–100: one group per category (its label lines on the left), one bar
+    per series with its value at the end, the legend on top and the scale below."""
+    font, font_size = style.font, style.font_size
+    bar = font_size * 1.25
+    gap = font_size * 1.1
+    line = font_size * 1.2
+    label_width = min(width * 0.3, max(stringWidth(t, font, font_size) for c in categories for t in c) + 8)
+    value_room = stringWidth("100.0", font, font_size) + 6
+    plot_x, plot_width = label_width, width - label_width - value_room
+    group = max(len(series) * bar, max(len(c) for c in categories) * line)
+    legend_lines = max(len(s.label) for s in series)
+    legend_height, scale_height = line * (legend_lines + 0.8), line * 1.6
+    height = legend_height + len(categories) * (group + gap) + scale_height
+    drawing = _drawing(width, height, style)
+
+    top = height - legend_height
+    bottom = scale_height
+    for tick in TICKS:
+        x = plot_x + plot_width * tick / 100
+        drawing.add(Line(x, bottom, x, top, strokeColor=style.grid, strokeWidth=0.5))
+        _text(drawing, x, bottom - line, str(tick), style, anchor="middle")
+
+    for i, lines in enumerate(categories):
+        group_top = top - i * (group + gap) - gap / 2
+        for k, text in enumerate(lines):
+            _text(drawing, 0, group_top - (k + 1) * line + (line - font_size) / 2 + 1, text, style)
+        for j, s in enumerate(series):
+            y = group_top - (j + 1) * bar
+            value = s.values[i]
+            if value is None:
+                _text(drawing, plot_x + 4, y + bar * 0.22, missing, style, colour_=s.colour)
+                continue
+            fill, edge = _fill(s)
+            length = plot_width * max(0.0, min(100.0, value)) / 100
+            drawing.add(Rect(plot_x, y + 1, length, bar - 2, fillColor=fill, strokeColor=edge, strokeWidth=0.8))
+            _text(drawing, plot_x + length + 3, y + bar * 0.22, f"{value:.1f}", style)
+
+    x = plot_x
+    for s in series:
+        fill, edge = _fill(s)
+        y = height - line * 1.1
+        drawing.add(Rect(x, y, 16, font_size * 0.9, fillColor=fill, strokeColor=edge, strokeWidth=0.8))
+        for k, text in enumerate(s.label):
+            _text(drawing, x + 20, y + 1 - k * line, text, style)
+        x += 20 + max(stringWidth(t, font, font_size) for t in s.label) + 14
     return drawing

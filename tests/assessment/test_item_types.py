@@ -14,11 +14,11 @@ from app.assessment import questionnaire as questionnaires
 from app.assessment.items import ITEM_TYPES, Choice, Item, Option, whole_in
 from app.assessment.scoring import score_selfcheck
 from app.assessment.text import Text
+from app.database import write_transaction
 from app.extensions import db
 from app.models import Cycle
 from tests.conftest import THIS_YEAR, VERSION, answers_at, login
-from tests.test_api import Api, make_token
-from tests.test_reports import pdf_text, read_pdf, squash
+from tests.helpers import Api, make_token, pdf_text, read_pdf, squash
 
 STARS_VERSION = "2099-1"
 STAR_ITEM = "L01"
@@ -106,7 +106,7 @@ def stars(monkeypatch, tmp_path):
 @pytest.fixture
 def starred(app, world):
     """This year's cycle answered with the questionnaire that has stars."""
-    with app.app_context():
+    with app.app_context(), write_transaction():
         cycle = db.session.scalar(db.select(Cycle).where(Cycle.year == THIS_YEAR))
         cycle.questionnaire_version = STARS_VERSION
         db.session.commit()

@@ -10,17 +10,16 @@ import time
 import zipfile
 
 import pytest
-from pypdf import PdfReader
 from reportlab import rl_config
 from reportlab.graphics import renderSVG
 from reportlab.platypus import Paragraph
 
 from app import create_app
 from app.assessment.questionnaire import get_questionnaire
+from app.charts import ChartSeries, Style, grouped_bar_chart
 from app.extensions import db
 from app.models import Cycle, Organisation, SelfCheck
-from app.reports import document, service
-from app.reports.charts import ChartSeries, bar_chart
+from app.reports import components, service
 from app.reports.components import Para, Styles
 from app.reports.document import render_diagnostic_pdf
 from app.reports.fonts import DEFAULT_FONT_PATH, ReportFontMissing, report_font
@@ -33,6 +32,7 @@ from app.reports.template import (
 )
 from app.selfcheck.service import result_of
 from tests.conftest import THIS_YEAR, VERSION, answers_at, login, run_job, submitted_selfcheck
+from tests.helpers import pdf_text, read_pdf, squash
 
 Q = get_questionnaire(VERSION)
 EVIDENCE_3 = next(i for i in Q.items.values() if not i.scored).sample(3)  # what answers_at(3) writes
@@ -47,20 +47,6 @@ def invariant():
     rl_config.invariant = 1
     yield
     rl_config.invariant = before
-
-
-def read_pdf(data: bytes) -> PdfReader:
-    assert data.startswith(b"%PDF-")
-    return PdfReader(io.BytesIO(data))
-
-
-def squash(text: str) -> str:
-    """Text without whitespace: extraction breaks lines wherever the layout wrapped them."""
-    return re.sub(r"\s+", "", text)
-
-
-def pdf_text(reader: PdfReader) -> str:
-    return squash("".join(page.extract_text() for page in reader.pages))
 
 
 def selfcheck_id(app, code: str, year: int) -> int:
@@ -234,7 +220,7 @@ def test_plain_paragraphs_drawn_directly_look_exactly_as_reportlab_draws_them(
 
     # ReportLab's own drawing has no synthetic bold: compare with headings in the regular face.
     monkeypatch.setattr(Styles, "BOLD", ())
-    monkeypatch.setattr(document, "_styles_cache", {})
+    monkeypatch.setattr(components, "_styles", {})
     direct = pages("direct", render_diagnostic_pdf(vm, "default", lang))
     monkeypatch.setattr(Para, "drawOn", Paragraph.drawOn)
     reportlab = pages("reportlab", render_diagnostic_pdf(vm, "default", lang))
@@ -277,14 +263,14 @@ def test_bar_chart_writes_values_and_marks_what_is_missing_instead_of_drawing_ze
     with app.app_context():
         font = report_font()
     colour = load_template("default").series_colours["this_year"]
-    drawing = bar_chart(
+    drawing = grouped_bar_chart(
         [["领导示范", "Leadership"], ["集中学习"], ["专题讲课"], ["制度建设"]],
         [
             ChartSeries(["今年"], [80, 60, None, 0.0], colour),
             ChartSeries(["上年"], [70, 50, 40, None], colour, "light"),
         ],
         width=400,
-        font=font,
+        style=Style(font, 9),
         missing="未作答",
     )
     strings = [s.text for s in drawing.getContents() if hasattr(s, "text")]

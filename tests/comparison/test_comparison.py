@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from app.assessment.questionnaire import get_questionnaire
 from app.assessment.scoring import score_selfcheck
 from app.comparison import queries
+from app.database import write_transaction
 from app.extensions import db
 from app.models import Cycle, Organisation, SelfCheck, User
 from app.selfcheck import service
@@ -298,7 +299,7 @@ def test_cli_export_results(app, runner, cohort, tmp_path):
 
 def test_the_csv_export_neutralises_formulas_in_names(app, client, world):
     names = {"B1": "=1+2+cmd|' /C calc'!A0", "B2": "@SUM(A1)", "B3": "-2+3"}
-    with app.app_context():
+    with app.app_context(), write_transaction():
         for code, name in names.items():
             db.session.execute(db.update(Organisation).where(Organisation.code == code).values(name=name))
         db.session.commit()
