@@ -15,17 +15,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
-from .forms import ChangePasswordForm, ConfirmForm, CreateUserForm, EditUserForm, ImportTreeForm
-
 from ..access import can_manage_account, subtree_filter
-from ..comparison.exports import inert
-from ..comparison.xlsx import Workbook
-from ..database import reads_then_writes
 from ..extensions import db
 from ..jobs.runner import jobs_dir
 from ..models import ROLES, Organisation, User
 from ..organisations import user_problems
+from ..spreadsheet import Workbook, inert
 from . import service, tree_import
+from .forms import ChangePasswordForm, ConfirmForm, CreateUserForm, EditUserForm, ImportTreeForm
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 PAGE_SIZE = 100
@@ -41,8 +38,7 @@ def require_own_password():
     """After logging in with a temporary password, the only page is the one that replaces it.
 
     Told by the session (`security.start_session` marks it), not the database: this runs before
-    every request, and loading the user here would open every POST's transaction with the
-    SQLite write lock, before a view marked `@reads_then_writes` could say otherwise.
+    every request, and a query here for every page would cost every request a round trip.
     """
     if session.get("must_change") and request.endpoint not in WHILE_PASSWORD_MUST_CHANGE:
         return redirect(url_for("accounts.password"))
@@ -56,7 +52,6 @@ def password():
 
 
 @bp.route("/password", methods=["POST"])
-@reads_then_writes  # checking the current password is slow: the lock is taken only to write
 @login_required
 def change_password():
     form = ChangePasswordForm(current_user)

@@ -63,8 +63,8 @@ def set_password(user: User, new_password: str, by: User | None) -> None:
 
 def reset_password(user: User, by: User | None) -> str:
     """Replace `user`'s password by a temporary one, end their sessions; the temporary password."""
-    password = issue_temporary_password(user)
     with write_transaction():
+        password = issue_temporary_password(user)
         end_sessions(user)
         audit.record("password_reset", by, user.username, subject=user)
         db.session.commit()

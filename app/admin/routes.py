@@ -12,10 +12,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
 from ..audit import ACTIONS, record_now
-from ..comparison.exports import inert
-from ..comparison.xlsx import Workbook
 from ..extensions import db
 from ..models import AuditEvent, User
+from ..spreadsheet import Workbook, inert
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 100

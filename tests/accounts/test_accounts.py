@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.accounts.policy import password_problem
 from app.api.auth import issue_token
+from app.database import write_transaction
 from app.extensions import db
 from app.models import ApiToken, AuditEvent, LoginFailure, LoginSession, User
 from tests.conftest import PASSWORD, login
@@ -134,8 +135,9 @@ def test_leaders_manage_the_branch_users_of_their_subtree_only(app, world):
     with app.app_context():
         b1 = db.session.scalar(select(User).where(User.username == "b1"))
         token_id = issue_token(b1, "phone")[0].id
-        db.session.add(LoginFailure(username="b1", address="203.0.113.9"))
-        db.session.commit()
+        with write_transaction():
+            db.session.add(LoginFailure(username="b1", address="203.0.113.9"))
+            db.session.commit()
     secretary = logged_in(app, "b1")
     gleader = logged_in(app, "gleader")
     b1_id = user_id(app, "b1")

@@ -12,6 +12,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from app.accounts.tree_import import COLUMNS
+from app.database import write_transaction
 from app.extensions import db
 from app.models import AuditEvent, Organisation, User
 from tests.conftest import login
@@ -161,7 +162,7 @@ def test_prune_forgets_unused_uploads_and_handouts_after_an_hour(app, runner, wo
     client = app.test_client()
     login(client, "admin")
     upload(client, csv_file(GOOD), "tree.csv")
-    with app.app_context():
+    with app.app_context(), write_transaction():
         admin_id = db.session.scalar(select(User.id).where(User.username == "admin"))
         db.session.add(
             PasswordHandout(id="old", issued_by_id=admin_id, rows="[]", created_at=utcnow() - timedelta(hours=2))
