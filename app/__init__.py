@@ -58,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .auth.routes import bp as auth_bp
     from .comparison.routes import bp as comparison_bp
     from .jobs.routes import bp as jobs_bp
+    from .rectification.routes import bp as rectification_bp
     from .reports.routes import bp as reports_bp
     from .results.routes import bp as results_bp
     from .selfcheck.routes import bp as selfcheck_bp
@@ -67,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(selfcheck_bp)
     app.register_blueprint(results_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(rectification_bp)
     app.register_blueprint(comparison_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(account_bp)

@@ -61,3 +61,19 @@ def get_selfcheck_or_404(user: User, selfcheck_id: int) -> SelfCheck:
     elif not can_view_org(user, selfcheck.organisation):
         abort(404)
     return selfcheck
+
+
+def can_read_actions(user: User, selfcheck: SelfCheck) -> bool:
+    """The rectification list: the branch itself, and the leaders and administrators over it.
+
+    Trainers compare results; a branch's own measures, owners and deadlines are not theirs to read.
+    """
+    if user.role == "branch":
+        return selfcheck.organisation_id == user.organisation_id
+    return user.role in ("leader", "admin") and can_view_org(user, selfcheck.organisation)
+
+
+def can_edit_actions(user: User, selfcheck: SelfCheck) -> bool:
+    """Only the branch's own users change its list, while the self-check's cycle is open
+    (submitted or not: rectification goes on after the self-check is submitted and approved)."""
+    return user.role == "branch" and selfcheck.organisation_id == user.organisation_id and selfcheck.cycle.is_open()

@@ -7,7 +7,19 @@ from flask import has_request_context, request
 from .extensions import db
 from .models import AuditEvent, User
 
-ACTIONS = ("login", "logout", "login_refused", "submit", "reopen", "report_download", "export")
+ACTIONS = (
+    "login",
+    "logout",
+    "login_refused",
+    "submit",
+    "reopen",
+    "report_download",
+    "export",
+    "action_create",
+    "action_close",
+    "action_delete",
+    "action_account",
+)
 
 
 def record(action: str, user: User | None, target: str = "") -> None:

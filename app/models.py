@@ -26,15 +26,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from app.assessment.rectification import DONE as ACTION_DONE
+from app.assessment.rectification import PLANNED as ACTION_PLANNED
+
 from . import passwords
 from .extensions import db
 
 ORG_KINDS = ("committee", "general_branch", "branch")
 ROLES = ("branch", "leader", "trainer", "admin")
 DRAFT, SUBMITTED = "draft", "submitted"
-ACTION_PLANNED, ACTION_IN_PROGRESS, ACTION_DONE = "planned", "in_progress", "done"
-ACTION_STATUSES = (ACTION_PLANNED, ACTION_IN_PROGRESS, ACTION_DONE)
-ACTION_ORIGINS = ("flag", "priority", "suggestion", "item")
 
 
 def utcnow() -> datetime:

@@ -436,7 +436,7 @@ def result(selfcheck_id: int):
 )
 def report(selfcheck_id: int, query: s.ReportQuery):
     selfcheck = selfcheck_or_404(api_user(), selfcheck_id)
-    pdf = report_for(selfcheck, query.lang)
+    pdf = report_for(selfcheck, query.lang, reader=api_user())
     filename = report_filename(selfcheck, query.lang)
     audit.record_now("report_download", api_user(), filename)
     return send_file(BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=filename)

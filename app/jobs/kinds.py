@@ -38,7 +38,7 @@ def report_pdf(user, params, progress):
     if selfcheck is None or not can_view_org(user, selfcheck.organisation):
         raise JobRefused("no such self-check")
     lang = _mode(params)
-    data = reports.report_for(selfcheck, lang)  # one step: "running" then "done" says all there is
+    data = reports.report_for(selfcheck, lang, reader=user)  # one step: "running" then "done" says all there is
     return data, reports.report_filename(selfcheck, lang), "application/pdf"
 
 

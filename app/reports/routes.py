@@ -22,7 +22,7 @@ def diagnostic_pdf(selfcheck_id: int):
     lang = request.args.get("lang", "bilingual")
     if lang not in MODES:
         abort(404)
-    pdf = service.report_for(selfcheck, lang)
+    pdf = service.report_for(selfcheck, lang, reader=current_user)
     audit.record_now("report_download", current_user, f"{selfcheck.organisation.code} {selfcheck.cycle.year} {lang}")
     response = send_file(
         BytesIO(pdf),

@@ -10,10 +10,11 @@ from flask import current_app
 from flask_babel import force_locale, pgettext
 from sqlalchemy import select
 
-from ..access import subtree_filter
+from ..access import can_read_actions, subtree_filter
 from ..comparison import peers
 from ..extensions import db
 from ..models import SUBMITTED, Cycle, Organisation, SelfCheck, User
+from ..rectification import service as rectification
 from ..selfcheck.service import previous_selfcheck, result_of
 from .document import render_diagnostic_pdf
 from .viewmodel import Peers, ReportViewModel, Subject, build_viewmodel
@@ -43,22 +44,31 @@ def subject_of(selfcheck: SelfCheck) -> Subject:
     )
 
 
-def viewmodel_for(selfcheck: SelfCheck) -> ReportViewModel:
-    """Everything the report of `selfcheck` shows, loaded and turned into a view-model."""
+def viewmodel_for(selfcheck: SelfCheck, reader: User | None = None) -> ReportViewModel:
+    """Everything the report of `selfcheck` shows, loaded and turned into a view-model.
+
+    The rectification list is in it unless `reader` is given and may not read it (a trainer);
+    a command run on the server (`reader` None) shows it.
+    """
     previous_sc = previous_selfcheck(selfcheck)
+    with_actions = reader is None or can_read_actions(reader, selfcheck)
     return build_viewmodel(
         result_of(selfcheck),
         subject_of(selfcheck),
         previous=result_of(previous_sc) if previous_sc else None,
         previous_year=previous_sc.cycle.year if previous_sc else None,
         peers=peer_figures(selfcheck),
+        actions=rectification.actions_of(selfcheck) if with_actions else None,
+        last_year_actions=rectification.last_year_tally(selfcheck) if with_actions else None,
     )
 
 
-def report_for(selfcheck: SelfCheck, lang: str = "bilingual", template: str | None = None) -> bytes:
-    """The diagnostic report of `selfcheck` as PDF bytes."""
+def report_for(
+    selfcheck: SelfCheck, lang: str = "bilingual", template: str | None = None, *, reader: User | None = None
+) -> bytes:
+    """The diagnostic report of `selfcheck` as PDF bytes, as `reader` may see it (see `viewmodel_for`)."""
     template = template or current_app.config.get("REPORT_TEMPLATE", "default")
-    return render_diagnostic_pdf(viewmodel_for(selfcheck), template, lang)
+    return render_diagnostic_pdf(viewmodel_for(selfcheck, reader), template, lang)
 
 
 def report_filename(selfcheck: SelfCheck, lang: str) -> str:
@@ -106,7 +116,7 @@ def bundle_zip(user: User, cycle: Cycle, lang: str = "bilingual", progress=None,
         for done, selfcheck in enumerate(selfchecks, 1):
             stamp = (selfcheck.submitted_at or selfcheck.updated_at).timetuple()[:6]
             info = zipfile.ZipInfo(bundle_entry_name(selfcheck, lang, ui), date_time=stamp)
-            archive.writestr(info, report_for(selfcheck, lang))
+            archive.writestr(info, report_for(selfcheck, lang, reader=user))
             if progress:
                 progress(done, len(selfchecks))
     return buffer.getvalue()

@@ -18,7 +18,7 @@ from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.units import mm
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "report_templates"
-SECTIONS = ("summary", "pillars", "appendix")
+SECTIONS = ("summary", "rectification", "pillars", "appendix")
 PAGE_SIZES = {"A4": pagesizes.A4, "A5": pagesizes.A5, "letter": pagesizes.letter, "legal": pagesizes.legal}
 FONT_SIZES = ("title", "subtitle", "h1", "h2", "body", "small", "table")
 COLOURS = ("primary", "text", "muted", "rule", "shade", "table_header", "good", "warn")

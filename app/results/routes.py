@@ -10,8 +10,9 @@ from app.assessment.questionnaire import get_questionnaire
 from app.assessment.scoring import change_since
 from forms.auth import ReopenForm
 
-from ..access import can_edit, can_reopen, get_selfcheck_or_404
+from ..access import can_edit, can_read_actions, can_reopen, get_selfcheck_or_404
 from ..comparison.peers import peer_position
+from ..rectification import service as actions
 from ..selfcheck import service
 from . import overview as overview_list
 
@@ -34,6 +35,7 @@ def result(selfcheck_id: int):
         can_edit=can_edit(current_user, selfcheck),
         reopen_form=ReopenForm() if can_reopen(current_user, selfcheck) and selfcheck.cycle.is_open() else None,
         peers=peer_position(selfcheck),
+        rectification=actions.summary(selfcheck) if can_read_actions(current_user, selfcheck) else None,
     )
 
 

@@ -29,6 +29,7 @@ from ..access import can_edit, get_selfcheck_or_404
 from ..database import reads_then_writes
 from ..extensions import db
 from ..models import Cycle, SelfCheck
+from ..rectification import service as actions
 from ..views import current_lang
 from . import service
 from .schemas import PAGE_ID, Invalid, PageSave, parse
@@ -69,12 +70,13 @@ def home():
                 SelfCheck.organisation_id == current_user.organisation_id, SelfCheck.cycle_id == cycle.id
             )
         )
-    reopening = None
+    reopening = rectification = None
     if selfcheck:
         questionnaire, answers = service.questionnaire_of(selfcheck), service.typed_answers(selfcheck)
         progress = service.progress_of(questionnaire, answers)
         resume = resume_url(selfcheck, questionnaire, answers)
         reopening = service.reopening_of(selfcheck)
+        rectification = actions.summary(selfcheck)
     if cycle:
         previous = service.submitted_before(current_user.organisation_id, cycle.year)
     return render_template(
@@ -85,6 +87,7 @@ def home():
         progress=progress,
         resume=resume,
         reopening=reopening,
+        rectification=rectification,
     )
 
 
