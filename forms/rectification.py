@@ -7,7 +7,16 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField, ValidationError
+from wtforms import (
+    BooleanField,
+    DateField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.assessment.items import storable
@@ -66,14 +75,14 @@ class ActionForm(FlaskForm):
     deadline = DateField(_l("Deadline"), validators=[InputRequired(DATE_MESSAGE), in_range], format="%Y-%m-%d")
     status = SelectField(
         _l("Status"),
-        choices=[(PLANNED, _l("Planned")), (IN_PROGRESS, _l("In progress"))],
+        choices=[SelectChoice(PLANNED, _l("Planned")), SelectChoice(IN_PROGRESS, _l("In progress"))],
         validators=[Optional()],
     )
 
 
 class NoteForm(FlaskForm):
     noted_on = DateField(_l("Date"), validators=[InputRequired(DATE_MESSAGE), in_range, not_future], format="%Y-%m-%d")
-    text = text(_l("Progress"), _l("Write what was done."))
+    text = text(_l("Progress note"), _l("Write what was done."))
 
 
 class CloseForm(FlaskForm):
@@ -92,7 +101,7 @@ class AccountForm(FlaskForm):
 
     done = RadioField(
         _l("Was it done?"),
-        choices=[("yes", _l("Yes, it was done")), ("no", _l("Not yet: it goes on this year"))],
+        choices=[SelectChoice("yes", _l("Yes, it was done")), SelectChoice("no", _l("Not yet: it goes on this year"))],
         validators=[InputRequired(_l("Say whether it was done."))],
     )
     account = TextAreaField(

@@ -435,7 +435,10 @@ def test_compact_template_is_data_only(app, reports, tmp_path):
 def test_a_malformed_template_is_refused_naming_file_and_key(tmp_path):
     source = (TEMPLATE_DIR / "default.yaml").read_text(encoding="utf-8")
     cases = {
-        "sections: [summary, rectification, pillars, appendix]": ("sections: [summary, index]", "unknown section 'index'"),
+        "sections: [summary, rectification, pillars, appendix]": (
+            "sections: [summary, index]",
+            "unknown section 'index'",
+        ),
         "bold: 0.035": ("bold: 0.5", "fonts.bold"),
         "size: A4": ("size: B7", "page.size"),
         'primary: "#a61b1b"': ('primary: "red"', "colours.primary"),

@@ -4,13 +4,16 @@ the table fails the test, so a new route must say who may use it."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from app.api.auth import issue_token
 from app.extensions import db
-from app.models import User
+from app.models import RectificationAction, User
 from tests.conftest import THIS_YEAR, login, submitted_selfcheck
 
+ACTION = {"problem": "p", "measure": "m", "owner_name": "n", "deadline": "2030-01-01"}
 USERS = ("anon", "b1", "b2", "x1", "leader", "gleader", "xleader", "trainer", "admin")
 BRANCHES = ("b1", "b2", "x1")
 READERS_OF_B1 = ("leader", "gleader", "trainer", "admin")  # may read B1, never write
@@ -32,12 +35,18 @@ def own_object(own=200, readers=None, strangers=404, anon=302):
     }
 
 
+def actions_of_b1(own=200, readers=None, trainer=403, anon=302):
+    """B1's rectification list: like its self-check, but not for the trainer; readers never write."""
+    return own_object(own, readers, anon=anon) | {"trainer": trainer}
+
+
 def leaders(allowed, branch=403, anon=302):
     return {"anon": anon, **dict.fromkeys(BRANCHES, branch), **dict.fromkeys(USERS[4:], allowed)}
 
 
 # (endpoint, method, path, body, expected status per user); {D}: B1's draft of this year,
-# {S}: B1's submitted self-check of last year, {J}: a job of the leader, {T}: a token of b1.
+# {S}: B1's submitted self-check of last year, {J}: a job of the leader, {T}: a token of b1,
+# {A}: an action on B1's draft, {L}: an unfinished action of last year's list.
 PAGES = [
     ("index", "GET", "/", None, by(302)),
     ("auth.login", "GET", "/login", None, by(302, anon=200)),
@@ -71,6 +80,31 @@ PAGES = [
     ("results.overview", "GET", "/overview", None, leaders(200)),
     ("reports.diagnostic_pdf", "GET", "/reports/{S}.pdf?lang=zh", None, own_object()),
     ("comparison.compare", "GET", "/compare", None, leaders(200)),
+    ("rectification.actions", "GET", "/selfcheck/{D}/actions", None, actions_of_b1()),
+    ("rectification.actions", "GET", "/selfcheck/{S}/actions", None, actions_of_b1()),
+    ("rectification.new", "GET", "/selfcheck/{D}/actions/new", None, actions_of_b1(302, 403)),  # b1: answer first
+    ("rectification.new", "POST", "/selfcheck/{D}/actions/new", {"problem": "x"}, actions_of_b1(302, 403)),
+    ("rectification.action", "GET", "/selfcheck/{D}/actions/{A}", None, actions_of_b1()),
+    ("rectification.action", "POST", "/selfcheck/{D}/actions/{A}", ACTION, actions_of_b1(302, 403)),
+    (
+        "rectification.add_note",
+        "POST",
+        "/selfcheck/{D}/actions/{A}/notes",
+        {"noted_on": "2000-01-01", "text": "x"},
+        actions_of_b1(302, 403),
+    ),
+    ("rectification.close", "POST", "/selfcheck/{D}/actions/{A}/close", {"account": "x"}, actions_of_b1(302, 403)),
+    ("rectification.close", "POST", "/selfcheck/{S}/actions/{L}/close", {"account": "x"}, actions_of_b1(403, 403)),
+    ("rectification.delete", "POST", "/selfcheck/{D}/actions/{A}/delete", {"confirm": "y"}, actions_of_b1(302, 403)),
+    (
+        "rectification.account",
+        "POST",
+        "/selfcheck/{D}/actions/last-year/{L}",
+        {"a{L}-done": "yes", "a{L}-account": "x"},
+        actions_of_b1(302, 403),
+    ),
+    ("rectification.export_xlsx", "GET", "/selfcheck/{D}/actions.xlsx", None, actions_of_b1()),
+    ("rectification.export_pdf", "GET", "/selfcheck/{S}/actions.pdf?lang=zh", None, actions_of_b1()),
     ("jobs.start", "POST", "/jobs", {"kind": "reports_zip", "year": str(THIS_YEAR)}, leaders(302)),
     ("jobs.start", "POST", "/jobs", {"kind": "export_xlsx", "year": str(THIS_YEAR)}, leaders(302)),
     ("jobs.start", "POST", "/jobs", {"kind": "overview_csv", "year": str(THIS_YEAR)}, leaders(302)),
@@ -139,7 +173,16 @@ def objects(app, world):
             if username == "b1":
                 token_id = record.id
         db.session.commit()
-    return {"D": draft, "S": last_year, "J": job, "T": token_id}, tokens
+        action = RectificationAction(
+            selfcheck_id=draft, problem="p", measure="m", owner_name="n", deadline=date.today()
+        )
+        earlier = RectificationAction(
+            selfcheck_id=last_year, problem="p", measure="m", owner_name="n", deadline=date.today()
+        )
+        db.session.add_all([action, earlier])
+        db.session.commit()
+        actions = {"A": action.id, "L": earlier.id}
+    return {"D": draft, "S": last_year, "J": job, "T": token_id, **actions}, tokens
 
 
 def call(app, user, method, path, body, tokens, api):
@@ -167,6 +210,8 @@ def call(app, user, method, path, body, tokens, api):
 def test_every_route_for_every_user(app, objects, endpoint, method, path, body, expected):
     ids, tokens = objects
     url = path.format(**ids)
+    if isinstance(body, dict) and "json" not in body:
+        body = {key.format(**ids): value for key, value in body.items()}  # a form's field names may hold ids
     got = {}
     for user in USERS:
         if expected[user] is None:

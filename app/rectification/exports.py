@@ -57,7 +57,7 @@ def xlsx_bytes(selfcheck: SelfCheck) -> bytes:
         _("Role"),
         _("Deadline"),
         _("Status"),
-        _("Progress"),
+        _("Progress notes"),
         _("What was done"),
         _("Closed on"),
     ]

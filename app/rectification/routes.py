@@ -148,7 +148,8 @@ def action(selfcheck_id: int, action_id: int):
         form = ActionForm()
         if form.validate():
             try:
-                service.update_action(action, current_user._get_current_object(), plan_of(form), form.status.data)
+                status = form.status.data or None  # empty: a done action stays done
+                service.update_action(action, current_user._get_current_object(), plan_of(form), status)
             except service.NotEditable:
                 return closed_cycle(selfcheck)
             return to_list(selfcheck, _("The action is saved."))

@@ -323,7 +323,7 @@ def report_labels(subject: Subject, previous_year: int | None) -> dict[str, Text
             "done": _("Done"),
             "overdue": _("Overdue"),
             "account": _("What was done"),
-            "progress_notes": _("Progress"),
+            "progress_notes": _("Progress notes"),
             "last_year_actions": _("Last year's rectification: %(done)s of %(total)s done"),
         }
 
