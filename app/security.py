@@ -109,10 +109,30 @@ def refuse_nul_bytes():
 
 class BoundedInt(IntegerConverter):
     """`<int:…>` of every route: a number beyond the database's integer columns matches no route
-    (404), instead of reaching the driver, which cannot even bind it."""
+    (404), instead of reaching the driver, which cannot even bind it.
+
+    The bound is in the pattern itself, not only in the check after matching: where one path has
+    a rule per method (GET and POST of /selfchecks/<id>/actions), Werkzeug answered a number past
+    the bound with 405 (the other rule's method) instead of 404.
+    """
 
     def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
         super().__init__(map, fixed_digits, min, max, signed)
+        if not fixed_digits and not signed and max is not None:
+            self.regex = digits_up_to(max)
+
+
+def digits_up_to(bound: int) -> str:
+    """A regular expression matching the decimal numbers 0 … `bound` (leading zeros allowed, as
+    Werkzeug's `\\d+` allows them, up to the bound's length)."""
+    text = str(bound)
+    options = [rf"\d{{1,{len(text) - 1}}}"] if len(text) > 1 else []
+    for i, digit in enumerate(text):
+        if digit != "0":
+            rest = len(text) - i - 1
+            options.append(f"{text[:i]}[0-{int(digit) - 1}]" + (rf"\d{{{rest}}}" if rest else ""))
+    options.append(text)
+    return "(?:" + "|".join(options) + ")"
 
 
 class JSONProvider(DefaultJSONProvider):

@@ -20,11 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.assessment.items import storable
-from app.assessment.rectification import IN_PROGRESS, PLANNED
-
-TEXT_MAX = 2000
-NAME_MAX = 100
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+from app.assessment.rectification import EARLIEST, IN_PROGRESS, LATEST, NAME_MAX, PLANNED, TEXT_MAX
 
 
 def savable(form, field) -> None:

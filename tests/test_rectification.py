@@ -467,3 +467,83 @@ def test_the_result_and_the_report_show_last_years_tally(app, last_year):
     assert "上一年度整改：3项中已完成2项" in text
     text = read_pdf(client.get(f"/reports/{new}.pdf?lang=en").data)
     assert "Lastyear'srectification:2of3done" in text
+
+
+# ------------------------------------------------------------------ the API
+
+
+def api(app, username):
+    from tests.test_api import make_token
+
+    client, headers = app.test_client(), {"Authorization": f"Bearer {make_token(app, username)}"}
+
+    def call(method, path, json=None):
+        return client.open(f"/api/v1{path}", method=method, json=json, headers=headers)
+
+    return call
+
+
+def test_the_api_plans_follows_and_closes_actions_with_the_pages_rules(app, world, submitted):
+    b1 = api(app, "b1")
+    result = b1("GET", f"/selfchecks/{submitted}/result").json
+    source = f"priority:{result['suggestions'][0]['id']}"
+    body = {"source": source, "problem": " 问题 ", "measure": "措施", "owner_name": "张明", "deadline": "2030-06-30"}
+    created = b1("POST", f"/selfchecks/{submitted}/actions", body)
+    assert created.status_code == 201
+    action = created.json
+    assert (action["origin"], action["origin_ref"], action["problem"]) == ("priority", source[9:], "问题")
+    assert (action["status"], action["overdue"], action["deadline"]) == ("planned", False, "2030-06-30")
+    path = f"/selfchecks/{submitted}/actions/{action['id']}"
+    for bad, field in (
+        ({**body, "source": "priority:NOPE"}, "source"),
+        ({**body, "problem": "   "}, "problem"),
+        ({**body, "deadline": 20300630}, "deadline"),
+        ({**body, "deadline": "1999-01-01"}, "deadline"),
+        ({**body, "owner_name": "x" * 101}, "owner_name"),
+    ):
+        refused = b1("POST", f"/selfchecks/{submitted}/actions", bad)
+        assert refused.status_code == 400, bad
+        assert set(refused.json["error"]["fields"]) == {field}
+    changed = b1("PATCH", path, {"status": "in_progress", "deadline": "2031-01-31"})
+    assert (changed.json["status"], changed.json["deadline"], changed.json["measure"]) == (
+        "in_progress",
+        "2031-01-31",
+        "措施",
+    )
+    assert b1("PATCH", path, {"status": "done"}).status_code == 400  # closing needs an account
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    assert b1("POST", f"{path}/notes", {"date": tomorrow, "text": "x"}).status_code == 400
+    noted = b1("POST", f"{path}/notes", {"date": date.today().isoformat(), "text": "召开支委会"})
+    assert noted.status_code == 201
+    assert [n["text"] for n in noted.json["notes"]] == ["召开支委会"]
+    closed = b1("POST", f"{path}/close", {"account": "已完成"})
+    assert (closed.json["status"], closed.json["account"]) == ("done", "已完成")
+    assert closed.json["closed_at"] is not None
+    listing = b1("GET", f"/selfchecks/{submitted}/actions").json
+    assert listing["editable"] is True
+    assert [a["id"] for a in listing["actions"]] == [action["id"]]
+    # the leader reads, never writes; the trainer does not read; a stranger does not know it
+    leader = api(app, "leader")
+    assert leader("GET", f"/selfchecks/{submitted}/actions").json["editable"] is False
+    assert leader("POST", f"{path}/close", {"account": "x"}).status_code == 403
+    assert api(app, "trainer")("GET", f"/selfchecks/{submitted}/actions").status_code == 403
+    assert api(app, "xleader")("GET", f"/selfchecks/{submitted}/actions").status_code == 404
+    assert b1("GET", f"/selfchecks/{submitted}/actions/999999/close").status_code == 405
+
+
+def test_the_api_refuses_changes_once_the_cycle_has_closed(app, world):
+    last_year = submitted_selfcheck(app, "B1", THIS_YEAR - 1, 2)
+    action_id = add_action_in_closed_cycle(app, last_year)
+    b1 = api(app, "b1")
+    closed = b1("POST", f"/selfchecks/{last_year}/actions/{action_id}/close", {"account": "x"})
+    assert closed.status_code == 409
+    assert closed.json["error"]["code"] == "cycle_closed"
+    assert b1("GET", f"/selfchecks/{last_year}/actions").json["editable"] is False
+
+
+def test_an_id_past_the_database_integers_is_not_found_whatever_the_method(app, world):
+    """GET and POST of …/actions are two rules: a number past the bound was a 405 for one of them."""
+    b1 = api(app, "b1")
+    for method in ("GET", "POST"):
+        for selfcheck_id in (2**31, 452191931884):
+            assert b1(method, f"/selfchecks/{selfcheck_id}/actions", {}).status_code == 404, (method, selfcheck_id)

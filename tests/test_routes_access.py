@@ -151,6 +151,42 @@ API = [
     ("api.submit", "POST", "/api/v1/selfchecks/{D}/submit", None, own_object(422, 403, anon=401)),
     ("api.result", "GET", "/api/v1/selfchecks/{S}/result", None, own_object(anon=401)),
     ("api.report", "GET", "/api/v1/selfchecks/{S}/report.pdf?lang=en", None, own_object(anon=401)),
+    ("api.actions", "GET", "/api/v1/selfchecks/{D}/actions", None, actions_of_b1(anon=401)),
+    (
+        "api.create_action",
+        "POST",
+        "/api/v1/selfchecks/{D}/actions",
+        {"json": ACTION},
+        actions_of_b1(409, 403, anon=401),  # b1: no result to plan from yet
+    ),
+    (
+        "api.update_action",
+        "PATCH",
+        "/api/v1/selfchecks/{D}/actions/{A}",
+        {"json": {"measure": "m2"}},
+        actions_of_b1(200, 403, anon=401),
+    ),
+    (
+        "api.add_action_note",
+        "POST",
+        "/api/v1/selfchecks/{D}/actions/{A}/notes",
+        {"json": {"date": "2000-01-01", "text": "x"}},
+        actions_of_b1(201, 403, anon=401),
+    ),
+    (
+        "api.close_action",
+        "POST",
+        "/api/v1/selfchecks/{D}/actions/{A}/close",
+        {"json": {"account": "x"}},
+        actions_of_b1(200, 403, anon=401),
+    ),
+    (
+        "api.close_action",
+        "POST",
+        "/api/v1/selfchecks/{S}/actions/{L}/close",
+        {"json": {"account": "x"}},
+        actions_of_b1(409, 403, anon=401),
+    ),
 ]
 
 

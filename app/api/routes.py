@@ -8,6 +8,7 @@ its responses, as models of `schemas.py`. The decorator validates the request wi
 
 from __future__ import annotations
 
+from dataclasses import fields
 from functools import wraps
 from io import BytesIO
 
@@ -17,13 +18,22 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
+from app.assessment.rectification import find_candidate
 from forms.selfcheck import answer_error_message
 
 from .. import audit
-from ..access import can_edit, can_view_org, get_selfcheck_or_404, subtree_filter
+from ..access import (
+    can_edit,
+    can_edit_actions,
+    can_read_actions,
+    can_view_org,
+    get_selfcheck_or_404,
+    subtree_filter,
+)
 from ..comparison.peers import peer_position
 from ..extensions import csrf, db
 from ..models import ORG_KINDS, Cycle, Organisation, SelfCheck, User
+from ..rectification import service as rectification
 from ..reports.service import report_filename, report_for
 from ..reports.viewmodel import MODES
 from ..selfcheck import service
@@ -70,6 +80,11 @@ FIELD_MESSAGES = {
     "year": lambda: _("Expected a year, a whole number such as 2026."),
     "kind": lambda: _("Expected one of: %(choices)s.", choices=", ".join(ORG_KINDS)),
     "lang": lambda: _("Expected one of: %(choices)s.", choices=", ".join(MODES)),
+    "deadline": lambda: _("Expected a date between 2000 and 2100, as YYYY-MM-DD."),
+    "date": lambda: _("Expected a date between 2000 and 2100, as YYYY-MM-DD."),
+    "status": lambda: _("Expected one of: %(choices)s.", choices="planned, in_progress"),
+    **dict.fromkeys(("problem", "measure", "text", "account"), lambda: _("Expected a text of 1 to 2000 characters.")),
+    **dict.fromkeys(("owner_name", "owner_role"), lambda: _("Expected a name of at most 100 characters.")),
 }
 
 
@@ -440,3 +455,170 @@ def report(selfcheck_id: int, query: s.ReportQuery):
     filename = report_filename(selfcheck, query.lang)
     audit.record_now("report_download", api_user(), filename)
     return send_file(BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=filename)
+
+
+# ---------------------------------------------------------------- the rectification list
+
+
+def actions_or_403(user: User, selfcheck_id: int) -> SelfCheck:
+    """The self-check whose list `user` may read: 404 if they may not know it, 403 for a trainer."""
+    selfcheck = selfcheck_or_404(user, selfcheck_id)
+    if not can_read_actions(user, selfcheck):
+        raise forbidden()
+    return selfcheck
+
+
+def editable_actions(user: User, selfcheck_id: int) -> SelfCheck:
+    selfcheck = actions_or_403(user, selfcheck_id)
+    require_own_branch(user, selfcheck)
+    if not can_edit_actions(user, selfcheck):
+        raise cycle_closed()
+    return selfcheck
+
+
+def cycle_closed() -> ApiError:
+    return ApiError(409, "cycle_closed", _("The cycle is closed: the rectification list can no longer be changed."))
+
+
+def action_or_404(selfcheck: SelfCheck, action_id: int):
+    action = rectification.get_action(selfcheck, action_id) if 0 < action_id < 2**31 else None
+    if action is None:
+        raise not_found()
+    return action
+
+
+def action_json(action) -> s.Action:
+    return present.action(action, rectification.today())
+
+
+ACTION_ERRORS = ("BadRequest", "Unauthorized", "Forbidden", "NotFound")
+CLOSED = {409: ("The cycle is closed (`cycle_closed`): the list can no longer be changed.", s.Error)}
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/actions")
+@operation(
+    summary="The rectification list of a self-check (the branch, and the leaders over it)",
+    op_ids={"GET": "listActions"},
+    path=s.SelfCheckPath,
+    responses={200: ("The list, oldest action first.", s.Actions)},
+    errors=("Unauthorized", "Forbidden", "NotFound"),
+)
+def actions(selfcheck_id: int):
+    user = api_user()
+    selfcheck = actions_or_403(user, selfcheck_id)
+    tally = rectification.last_year_tally(selfcheck)
+    return respond(
+        s.Actions(
+            selfcheck_id=selfcheck.id,
+            editable=can_edit_actions(user, selfcheck),
+            plannable=rectification.plannable(selfcheck),
+            last_year=s.Tally(done=tally[0], total=tally[1]) if tally else None,
+            actions=[action_json(a) for a in rectification.actions_of(selfcheck)],
+        )
+    )
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/actions", methods=["POST"])
+@operation(
+    summary="Add an action to the rectification list (the branch, while the cycle is open)",
+    op_ids={"POST": "createAction"},
+    description="The self-check needs a result: submitted, or a draft with every question answered. "
+    "`source` names what triggered the action as the result offers it now (`GET …/result`: a flag's id, "
+    "a suggestion's id — `priority:` for one of the top three —, or a question's id for a low-scoring one).",
+    path=s.SelfCheckPath,
+    body=s.NewAction,
+    responses={
+        201: ("Added.", s.Action),
+        409: ("The cycle is closed (`cycle_closed`), or there is no result yet (`no_result`).", s.Error),
+    },
+    errors=ACTION_ERRORS,
+)
+def create_action(selfcheck_id: int, body: s.NewAction):
+    user = api_user()
+    selfcheck = editable_actions(user, selfcheck_id)
+    candidate = None
+    if body.source:
+        candidate = find_candidate(service.result_of(selfcheck), body.source)
+        if candidate is None:
+            raise bad_request({"source": _("The result does not offer this now.")})
+    plan = rectification.Plan(
+        problem=body.problem,
+        measure=body.measure,
+        owner_name=body.owner_name,
+        owner_role=body.owner_role,
+        deadline=body.deadline,
+    )
+    try:
+        action = rectification.create_action(selfcheck, user, plan, candidate)
+    except rectification.NotEditable:
+        raise cycle_closed() from None
+    except rectification.NoResult:
+        message = _("Answer every question first: actions are planned from the result.")
+        raise ApiError(409, "no_result", message) from None
+    response = respond(action_json(action), 201)
+    response.headers["Location"] = url_for(".actions", selfcheck_id=selfcheck.id)
+    return response
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/actions/<int:action_id>", methods=["PATCH"])
+@operation(
+    summary="Change an action (the branch, while the cycle is open)",
+    op_ids={"PATCH": "updateAction"},
+    path=s.ActionPath,
+    body=s.ActionChange,
+    responses={200: ("Changed.", s.Action), **CLOSED},
+    errors=ACTION_ERRORS,
+)
+def update_action(selfcheck_id: int, action_id: int, body: s.ActionChange):
+    given = body.model_dump(exclude_none=True)
+
+    def update(action, user):
+        plan = {f.name: given.get(f.name, getattr(action, f.name)) for f in fields(rectification.Plan)}
+        rectification.update_action(action, user, rectification.Plan(**plan), body.status)
+
+    return respond(action_json(change_action(selfcheck_id, action_id, update)))
+
+
+def change_action(selfcheck_id: int, action_id: int, change):
+    """Load an action the caller may change, `change(action, user)` it; the action."""
+    user = api_user()
+    action = action_or_404(editable_actions(user, selfcheck_id), action_id)
+    try:
+        change(action, user)
+    except rectification.NotEditable:
+        raise cycle_closed() from None
+    return action
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/actions/<int:action_id>/notes", methods=["POST"])
+@operation(
+    summary="Add a dated progress note to an action",
+    op_ids={"POST": "addActionNote"},
+    path=s.ActionPath,
+    body=s.NewNote,
+    responses={201: ("Added: the action with its notes.", s.Action), **CLOSED},
+    errors=ACTION_ERRORS,
+)
+def add_action_note(selfcheck_id: int, action_id: int, body: s.NewNote):
+    if body.date > rectification.today():
+        raise bad_request({"date": _("A progress note records what has happened: choose today or an earlier day.")})
+    action = change_action(
+        selfcheck_id, action_id, lambda action, user: rectification.add_note(action, user, body.date, body.text)
+    )
+    return respond(action_json(action), 201)
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/actions/<int:action_id>/close", methods=["POST"])
+@operation(
+    summary="Close an action as done, with a short account of what was done",
+    op_ids={"POST": "closeAction"},
+    path=s.ActionPath,
+    body=s.CloseAction,
+    responses={200: ("Closed.", s.Action), **CLOSED},
+    errors=ACTION_ERRORS,
+)
+def close_action(selfcheck_id: int, action_id: int, body: s.CloseAction):
+    action = change_action(
+        selfcheck_id, action_id, lambda action, user: rectification.close_action(action, user, body.account)
+    )
+    return respond(action_json(action))

@@ -19,6 +19,9 @@ PLANNED, IN_PROGRESS, DONE = "planned", "in_progress", "done"
 STATUSES = (PLANNED, IN_PROGRESS, DONE)
 OVERDUE = "overdue"  # shown, never stored: an unfinished action past its deadline
 ORIGINS = ("flag", "priority", "suggestion", "item")
+TEXT_MAX = 2000  # characters of a problem, a measure, a note, an account
+NAME_MAX = 100  # of who leads it, and their role
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # the dates an action or a note may carry
 LOW_BELOW = 50.0  # an item scoring below this can be turned into an action of its own (the report's gaps)
 EMPTY = Text("", "")
 
