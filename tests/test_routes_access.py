@@ -66,6 +66,7 @@ PAGES = [
         {"json": {"answers": {"L01": "4"}}},
         own_object(200, 409, anon=401),
     ),
+    ("selfcheck.prefill_pillar", "POST", "/selfcheck/{D}/leadership/prefill", None, own_object(302, 403)),
     ("selfcheck.review", "GET", "/selfcheck/{D}/review", None, own_object(readers=302)),
     ("selfcheck.submit", "POST", "/selfcheck/{D}/submit", None, own_object(302, 403)),  # b1: back to review
     ("results.result", "GET", "/results/{S}", None, own_object()),
