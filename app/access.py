@@ -42,7 +42,8 @@ def can_edit(user: User, selfcheck: SelfCheck) -> bool:
     )
 
 
-def can_reopen(user: User, selfcheck: SelfCheck) -> bool:
+def can_review(user: User, selfcheck: SelfCheck) -> bool:
+    """Leaders of the branch's tree (committee staff among them) and administrators approve or return it."""
     return selfcheck.submitted and user.role in ("leader", "admin") and can_view_org(user, selfcheck.organisation)
 
 

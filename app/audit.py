@@ -7,7 +7,20 @@ from flask import has_request_context, request
 from .extensions import db
 from .models import AuditEvent, User
 
-ACTIONS = ("login", "logout", "login_refused", "submit", "reopen", "report_download", "export")
+# "reopen" is kept for the events recorded before a return (退回) replaced reopening (issue 17)
+ACTIONS = (
+    "login",
+    "logout",
+    "login_refused",
+    "submit",
+    "reopen",
+    "return",
+    "approve",
+    "evidence_upload",
+    "evidence_delete",
+    "report_download",
+    "export",
+)
 
 
 def record(action: str, user: User | None, target: str = "") -> None:

@@ -4,11 +4,13 @@ the table fails the test, so a new route must say who may use it."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from app.api.auth import issue_token
 from app.extensions import db
-from app.models import User
+from app.models import Evidence, User
 from tests.conftest import THIS_YEAR, login, submitted_selfcheck
 
 USERS = ("anon", "b1", "b2", "x1", "leader", "gleader", "xleader", "trainer", "admin")
@@ -62,13 +64,23 @@ PAGES = [
     ("results.result", "GET", "/results/{S}", None, own_object()),
     ("results.result", "GET", "/results/{D}", None, own_object()),
     (
-        "results.reopen",
+        "results.review",
         "POST",
-        "/results/{S}/reopen",
-        {"reason": "x"},
-        own_object(403, 403) | {"leader": None, "gleader": None, "admin": None},
-    ),  # allowed: tested in test_selfcheck
+        "/results/{S}/review",
+        {"decision": "approved"},
+        own_object(403, 403) | {"leader": 302, "gleader": 302, "admin": 302},
+    ),
     ("results.overview", "GET", "/overview", None, leaders(200)),
+    ("evidence.evidence_list", "GET", "/selfcheck/{D}/evidence", None, own_object()),
+    (
+        "evidence.upload",
+        "POST",
+        "/selfcheck/{D}/evidence",
+        lambda: {"item": "L01", "file": pdf_upload()},
+        own_object(302, 403),
+    ),  # fmt: skip
+    ("evidence.download", "GET", "/evidence/{E}", None, own_object()),
+    ("evidence.delete", "POST", "/evidence/{E}/delete", None, own_object(403) | {"b1": None}),  # b1: test_evidence
     ("reports.diagnostic_pdf", "GET", "/reports/{S}.pdf?lang=zh", None, own_object()),
     ("comparison.compare", "GET", "/compare", None, leaders(200)),
     ("jobs.start", "POST", "/jobs", {"kind": "reports_zip", "year": str(THIS_YEAR)}, leaders(302)),
@@ -139,7 +151,16 @@ def objects(app, world):
             if username == "b1":
                 token_id = record.id
         db.session.commit()
-    return {"D": draft, "S": last_year, "J": job, "T": token_id}, tokens
+    client = app.test_client()
+    login(client, "b1")
+    client.post(f"/selfcheck/{draft}/evidence", data={"item": "L01", "file": pdf_upload()})
+    with app.app_context():
+        evidence = db.session.scalar(db.select(Evidence.id))
+    return {"D": draft, "S": last_year, "J": job, "T": token_id, "E": evidence}, tokens
+
+
+def pdf_upload():
+    return (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "会议记录.pdf")
 
 
 def call(app, user, method, path, body, tokens, api):
@@ -150,6 +171,8 @@ def call(app, user, method, path, body, tokens, api):
     elif user != "anon":
         login(client, user)
     kwargs = {"headers": headers}
+    if callable(body):  # a body with a file, made afresh for each request
+        body = body()
     if isinstance(body, dict) and "json" in body:
         kwargs["json"] = body["json"]
     elif body:
