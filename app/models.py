@@ -1,4 +1,4 @@
-"""Database models: organisations, users, cycles, self-checks and their answers."""
+"""Database models: organisations, users, cycles, self-checks, their answers and rectification actions."""
 
 from __future__ import annotations
 
@@ -35,6 +35,9 @@ ROLES = ("branch", "leader", "trainer", "admin")
 DRAFT, SUBMITTED = "draft", "submitted"
 APPROVED, RETURNED = "approved", "returned"  # a leader's review decisions (通过, 退回)
 PENDING = "pending"  # submitted, awaiting the review: the state of a self-check without a decision since
+ACTION_PLANNED, ACTION_IN_PROGRESS, ACTION_DONE = "planned", "in_progress", "done"
+ACTION_STATUSES = (ACTION_PLANNED, ACTION_IN_PROGRESS, ACTION_DONE)
+ACTION_ORIGINS = ("flag", "priority", "suggestion", "item")
 
 
 def utcnow() -> datetime:
@@ -224,16 +227,17 @@ class Review(db.Model):
 
 
 class ReviewComment(db.Model):
-    """A reviewer's comment on one item of the self-check."""
+    """A reviewer's comment on one item or on one rectification action of the self-check."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[str | None] = mapped_column(String(20))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_action.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text)
 
 
 class Evidence(db.Model):
-    """A file (佐证材料) attached to an item of a self-check.
+    """A file (佐证材料) attached to an item or to a rectification action of a self-check.
 
     `name` is the uploader's file name, cleaned for display and downloads; the content is kept
     under `key`, a generated name, in the configured store (app/evidence/storage.py).
@@ -242,6 +246,7 @@ class Evidence(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     selfcheck_id: Mapped[int] = mapped_column(ForeignKey("self_check.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[str | None] = mapped_column(String(20))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_action.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(10))  # pdf, jpg, png, docx, xlsx: read from the content
     size: Mapped[int] = mapped_column(BigInteger)
@@ -351,3 +356,84 @@ class Job(db.Model):
         if self.status == "done":
             return 100
         return int(self.done * 100 / self.total) if self.total else 0
+
+
+class RectificationAction(db.Model):
+    """One rectification measure (整改措施) of a self-check's rectification list (整改清单).
+
+    `origin` says what turned into it (a consistency flag, a top action, a suggestion, a low item;
+    None for a problem the branch wrote itself) and `origin_ref` names it (flag id, suggestion rule
+    id, item id); `item_id` is the questionnaire item it concerns, if any. Overdue is not a status:
+    it follows from the deadline (`app.rectification.rules`). `continues_id` links an action to the
+    action of an earlier cycle it accounts for (next year's self-check).
+    """
+
+    __tablename__ = "rectification_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    selfcheck_id: Mapped[int] = mapped_column(ForeignKey("self_check.id", ondelete="CASCADE"), index=True)
+    origin: Mapped[str | None] = mapped_column(String(20))  # flag, priority, suggestion, item
+    origin_ref: Mapped[str | None] = mapped_column(String(60))
+    item_id: Mapped[str | None] = mapped_column(String(20))
+    problem: Mapped[str] = mapped_column(Text)
+    measure: Mapped[str] = mapped_column(Text)
+    owner_name: Mapped[str] = mapped_column(String(100))
+    owner_role: Mapped[str] = mapped_column(String(100), default="")
+    deadline: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=ACTION_PLANNED)  # planned, in_progress, done
+    account: Mapped[str | None] = mapped_column(Text)  # what was done, written when closing
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    continues_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rectification_action.id", ondelete="SET NULL"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    selfcheck: Mapped[SelfCheck] = relationship()
+    continues: Mapped[RectificationAction | None] = relationship(remote_side=[id])
+    notes: Mapped[list[ActionNote]] = relationship(
+        back_populates="action", cascade="all, delete-orphan", order_by="(ActionNote.noted_on, ActionNote.id)"
+    )
+
+    @property
+    def done(self) -> bool:
+        return self.status == ACTION_DONE
+
+
+class ActionNote(db.Model):
+    """A dated progress note on a rectification action."""
+
+    __tablename__ = "action_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("rectification_action.id", ondelete="CASCADE"), index=True)
+    noted_on: Mapped[date] = mapped_column(Date)  # the day the progress happened
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    action: Mapped[RectificationAction] = relationship(back_populates="notes")
+    created_by: Mapped[User | None] = relationship()
+
+
+class PrefilledAnswer(db.Model):
+    """Last year's answer offered for an item of a new self-check, until the user confirms or changes it.
+
+    Kept apart from `Answer` so that nothing counts it (progress, scoring, submission) before the
+    user confirms it; confirming writes it as an answer and deletes it.
+    """
+
+    __tablename__ = "prefilled_answer"
+    __table_args__ = (UniqueConstraint("selfcheck_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    selfcheck_id: Mapped[int] = mapped_column(ForeignKey("self_check.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(Text)  # JSON of the typed value, as in `Answer.value`
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    @property
+    def typed_value(self):
+        return json.loads(self.value)

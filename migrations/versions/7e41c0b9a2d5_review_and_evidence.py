@@ -1,7 +1,7 @@
-"""the leader's review (reopenings become returned reviews) and evidence files
+"""the leader's review (reopenings become returned reviews) and evidence files, on items and actions
 
 Revision ID: 7e41c0b9a2d5
-Revises: 5d2a8c4e7b13
+Revises: 36be4047e57c
 Create Date: 2026-11-28 10:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7e41c0b9a2d5'
-down_revision = '5d2a8c4e7b13'
+down_revision = '36be4047e57c'
 branch_labels = None
 depends_on = None
 
@@ -35,7 +35,9 @@ def upgrade():
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('review_id', sa.Integer(), nullable=False),
         sa.Column('item_id', sa.String(length=20), nullable=True),
+        sa.Column('action_id', sa.Integer(), nullable=True),
         sa.Column('text', sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(['action_id'], ['rectification_action.id'], ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['review_id'], ['review.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),
     )
@@ -58,6 +60,7 @@ def upgrade():
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('selfcheck_id', sa.Integer(), nullable=False),
         sa.Column('item_id', sa.String(length=20), nullable=True),
+        sa.Column('action_id', sa.Integer(), nullable=True),
         sa.Column('name', sa.String(length=200), nullable=False),
         sa.Column('kind', sa.String(length=10), nullable=False),
         sa.Column('size', sa.BigInteger(), nullable=False),
@@ -65,12 +68,14 @@ def upgrade():
         sa.Column('key', sa.String(length=64), nullable=False),
         sa.Column('uploaded_at', sa.DateTime(), nullable=False),
         sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(['action_id'], ['rectification_action.id'], ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['selfcheck_id'], ['self_check.id'], ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], ondelete='SET NULL'),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('key'),
     )
     op.create_index(op.f('ix_evidence_selfcheck_id'), 'evidence', ['selfcheck_id'], unique=False)
+    op.create_index(op.f('ix_evidence_action_id'), 'evidence', ['action_id'], unique=False)
     op.create_table(
         'evidence_blob',
         sa.Column('key', sa.String(length=64), nullable=False),
@@ -81,6 +86,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table('evidence_blob')
+    op.drop_index(op.f('ix_evidence_action_id'), table_name='evidence')
     op.drop_index(op.f('ix_evidence_selfcheck_id'), table_name='evidence')
     op.drop_table('evidence')
     op.create_table(
