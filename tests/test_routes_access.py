@@ -76,7 +76,7 @@ PAGES = [
         "evidence.upload",
         "POST",
         "/selfcheck/{D}/evidence",
-        lambda: {"item": "L01", "file": pdf_upload()},
+        lambda: {"target": "L01", "file": pdf_upload()},
         own_object(302, 403),
     ),  # fmt: skip
     ("evidence.download", "GET", "/evidence/{E}", None, own_object()),
@@ -153,7 +153,7 @@ def objects(app, world):
         db.session.commit()
     client = app.test_client()
     login(client, "b1")
-    client.post(f"/selfcheck/{draft}/evidence", data={"item": "L01", "file": pdf_upload()})
+    client.post(f"/selfcheck/{draft}/evidence", data={"target": "L01", "file": pdf_upload()})
     with app.app_context():
         evidence = db.session.scalar(db.select(Evidence.id))
     return {"D": draft, "S": last_year, "J": job, "T": token_id, "E": evidence}, tokens

@@ -7,12 +7,13 @@ from io import BytesIO
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
-from forms.evidence import evidence_form
+from forms.evidence import evidence_form, parse_target
 
-from ..access import can_edit, get_selfcheck_or_404
+from ..access import can_attach, can_read_attachment, get_selfcheck_or_404
 from ..extensions import db
-from ..models import Evidence
+from ..models import Evidence, RectificationAction
 from ..selfcheck.service import questionnaire_of
 from ..views import current_lang
 from . import service
@@ -38,12 +39,38 @@ def refusal_message(exc: Exception) -> str:
 
 
 def evidence_or_404(evidence_id: int) -> Evidence:
-    """The evidence file if the user may read its self-check; 404 otherwise."""
+    """The evidence file if the user may read it; 404 otherwise."""
     evidence = db.session.get(Evidence, evidence_id)
     if evidence is None:
         abort(404)
     get_selfcheck_or_404(current_user, evidence.selfcheck_id)
+    if not can_read_attachment(current_user, evidence.action_id):
+        abort(404)
     return evidence
+
+
+def upload_choices(selfcheck, questionnaire, actions) -> list[tuple[str, str]]:
+    """What the user may attach a file to now: the questions of a draft, the actions while the cycle is open."""
+    choices = []
+    if can_attach(current_user, selfcheck, None):
+        lang = current_lang()
+        choices += [(i.id, f"{i.id} {i.text(lang)}") for p in questionnaire.pillars for i in p.items]
+    if actions and can_attach(current_user, selfcheck, actions[0].id):
+        choices += [(f"action:{a.id}", _("Rectification: %(problem)s", problem=a.problem)) for a in actions]
+    return choices
+
+
+def actions_of(selfcheck) -> list[RectificationAction]:
+    """The self-check's rectification actions, if the user may read them."""
+    if not can_read_attachment(current_user, action_id=0):
+        return []
+    return list(
+        db.session.scalars(
+            select(RectificationAction)
+            .where(RectificationAction.selfcheck_id == selfcheck.id)
+            .order_by(RectificationAction.id)
+        )
+    )
 
 
 @bp.route("/selfcheck/<int:selfcheck_id>/evidence")
@@ -51,14 +78,18 @@ def evidence_or_404(evidence_id: int) -> Evidence:
 def evidence_list(selfcheck_id: int):
     selfcheck = get_selfcheck_or_404(current_user, selfcheck_id)
     questionnaire = questionnaire_of(selfcheck)
-    editable = can_edit(current_user, selfcheck)
+    actions = actions_of(selfcheck)
+    choices = upload_choices(selfcheck, questionnaire, actions)
+    selected = request.args.get("item") or (f"action:{request.args['action']}" if "action" in request.args else None)
     return render_template(
         "evidence/list.html",
         selfcheck=selfcheck,
         questionnaire=questionnaire,
-        evidence=service.listing(selfcheck),
-        form=evidence_form(questionnaire, current_lang(), request.args.get("item")) if editable else None,
-        editable=editable,
+        actions=actions,
+        evidence=service.listing(selfcheck, actions=bool(actions)),
+        form=evidence_form(choices, selected) if choices else None,
+        on_items=can_attach(current_user, selfcheck, None),
+        on_actions=bool(actions) and can_attach(current_user, selfcheck, actions[0].id),
         max_file_mb=f"{service.max_file_bytes() / service.MB:g}",
     )
 
@@ -67,24 +98,29 @@ def evidence_list(selfcheck_id: int):
 @login_required
 def upload(selfcheck_id: int):
     selfcheck = get_selfcheck_or_404(current_user, selfcheck_id)
-    if not can_edit(current_user, selfcheck):
+    choices = upload_choices(selfcheck, questionnaire_of(selfcheck), actions_of(selfcheck))
+    if not choices:
         abort(403)
-    form = evidence_form(questionnaire_of(selfcheck), current_lang())
-    item = form.item.data
+    form = evidence_form(choices)
+    target = form.target.data
+    back = url_for(".evidence_list", selfcheck_id=selfcheck.id, _anchor="upload")
     if not form.validate():
         for field in form:
             for error in field.errors:
                 flash(error, "error")
-        return redirect(url_for(".evidence_list", selfcheck_id=selfcheck.id, item=item, _anchor="upload"))
+        return redirect(back)
+    item_id, action_id = parse_target(target)
     upload = form.file.data
     data = upload.read(service.max_file_bytes() + 1)
     try:
-        added = service.add(selfcheck, item, upload.filename or "", data, current_user._get_current_object())
+        added = service.add(
+            selfcheck, item_id, upload.filename or "", data, current_user._get_current_object(), action_id=action_id
+        )
     except (service.TooLarge, service.RefusedType, service.UnknownItem, service.NotEditable) as exc:
         flash(refusal_message(exc), "error")
-        return redirect(url_for(".evidence_list", selfcheck_id=selfcheck.id, item=item, _anchor="upload"))
+        return redirect(back)
     flash(_("“%(name)s” is attached.", name=added.name), "success")
-    return redirect(url_for(".evidence_list", selfcheck_id=selfcheck.id, _anchor=f"evidence-{item}"))
+    return redirect(url_for(".evidence_list", selfcheck_id=selfcheck.id, _anchor=f"evidence-{item_id or action_id}"))
 
 
 @bp.route("/evidence/<int:evidence_id>")
@@ -100,9 +136,9 @@ def download(evidence_id: int):
 def delete(evidence_id: int):
     evidence = evidence_or_404(evidence_id)
     selfcheck = evidence.selfcheck
-    if not can_edit(current_user, selfcheck):
+    if not can_attach(current_user, selfcheck, evidence.action_id):
         abort(403)
-    item, name = evidence.item_id, evidence.name
+    item, name = evidence.item_id or evidence.action_id, evidence.name
     try:
         service.remove(evidence, current_user._get_current_object())
     except service.NotEditable as exc:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from .. import audit
 from ..database import write_transaction
 from ..extensions import db
-from ..models import Evidence, SelfCheck, User
+from ..models import Evidence, RectificationAction, SelfCheck, User
 from .filetypes import RefusedType, kind_of, mime_type
 from .storage import evidence_store
 
@@ -42,7 +42,7 @@ class NotEditable(Exception):
 
 
 class UnknownItem(Exception):
-    """The item named is not a question of the self-check's questionnaire."""
+    """The item named is not a question of the self-check's questionnaire, or the action not one of its actions."""
 
 
 def max_file_bytes() -> int:
@@ -60,8 +60,9 @@ def clean_name(name: str, kind: str) -> str:
     return f"{stem[: 199 - len(ext)]}.{ext}"
 
 
-def _editable(selfcheck: SelfCheck) -> None:
-    if selfcheck.submitted or not selfcheck.cycle.is_open():
+def _editable(selfcheck: SelfCheck, action_id: int | None) -> None:
+    """Files on items change with the answers (a draft of an open cycle); files on actions while the cycle is open."""
+    if not selfcheck.cycle.is_open() or (action_id is None and selfcheck.submitted):
         raise NotEditable()
 
 
@@ -69,12 +70,26 @@ def _target(selfcheck: SelfCheck) -> str:
     return f"{selfcheck.organisation.code} {selfcheck.cycle.year}"
 
 
-def add(selfcheck: SelfCheck, item_id: str, name: str, data: bytes, user: User) -> Evidence:
-    """Attach a file to an item of a draft. Raises RefusedType, TooLarge, NotEditable or UnknownItem."""
+def _attached_to(evidence: Evidence) -> str:
+    return evidence.item_id if evidence.action_id is None else f"action {evidence.action_id}"
+
+
+def add(
+    selfcheck: SelfCheck, item_id: str | None, name: str, data: bytes, user: User, action_id: int | None = None
+) -> Evidence:
+    """Attach a file to an item or (`action_id`) to a rectification action of the self-check.
+
+    Raises RefusedType, TooLarge, NotEditable or UnknownItem.
+    """
     from ..selfcheck.service import questionnaire_of
 
-    _editable(selfcheck)
-    if item_id not in questionnaire_of(selfcheck).items:
+    _editable(selfcheck, action_id)
+    if action_id is not None:
+        action = db.session.get(RectificationAction, action_id)
+        if action is None or action.selfcheck_id != selfcheck.id:
+            raise UnknownItem()
+        item_id = None
+    elif item_id not in questionnaire_of(selfcheck).items:
         raise UnknownItem()
     config = current_app.config
     if len(data) > max_file_bytes():
@@ -85,6 +100,7 @@ def add(selfcheck: SelfCheck, item_id: str, name: str, data: bytes, user: User) 
     row = Evidence(
         selfcheck_id=selfcheck.id,
         item_id=item_id,
+        action_id=action_id,
         name=clean_name(name, kind),
         kind=kind,
         size=len(data),
@@ -106,7 +122,7 @@ def add(selfcheck: SelfCheck, item_id: str, name: str, data: bytes, user: User) 
         if store.transactional:
             store.put(key, data)
         db.session.add(row)
-        audit.record("evidence_upload", user, f"{_target(selfcheck)} {item_id}: {row.name}")
+        audit.record("evidence_upload", user, f"{_target(selfcheck)} {_attached_to(row)}: {row.name}")
         db.session.commit()
     return row
 
@@ -114,9 +130,9 @@ def add(selfcheck: SelfCheck, item_id: str, name: str, data: bytes, user: User) 
 def remove(evidence: Evidence, user: User) -> None:
     """Remove a file from a draft, and its content from the store."""
     selfcheck = evidence.selfcheck
-    _editable(selfcheck)
+    _editable(selfcheck, evidence.action_id)
     store = evidence_store()
-    key, target = evidence.key, f"{_target(selfcheck)} {evidence.item_id}: {evidence.name}"
+    key, target = evidence.key, f"{_target(selfcheck)} {_attached_to(evidence)}: {evidence.name}"
     with write_transaction():
         db.session.delete(evidence)
         if store.transactional:
@@ -138,28 +154,34 @@ class Listed:
 
     id: int
     item_id: str | None
+    action_id: int | None
     name: str
     kind: str
     size: int
     uploaded_at: object
 
 
-def counts(selfcheck: SelfCheck) -> dict[str | None, int]:
+def counts(selfcheck: SelfCheck) -> dict[str, int]:
     """Item id → how many files are attached to it."""
     rows = db.session.execute(
-        select(Evidence.item_id, func.count()).where(Evidence.selfcheck_id == selfcheck.id).group_by(Evidence.item_id)
+        select(Evidence.item_id, func.count())
+        .where(Evidence.selfcheck_id == selfcheck.id, Evidence.item_id.is_not(None))
+        .group_by(Evidence.item_id)
     )
     return dict(rows.all())
 
 
-def listing(selfcheck: SelfCheck) -> dict[str | None, list[Listed]]:
-    """Item id → its files in upload order, read in one query."""
-    rows = db.session.execute(
-        select(Evidence.id, Evidence.item_id, Evidence.name, Evidence.kind, Evidence.size, Evidence.uploaded_at)
-        .where(Evidence.selfcheck_id == selfcheck.id)
-        .order_by(Evidence.uploaded_at, Evidence.id)
-    )
-    listed: dict[str | None, list[Listed]] = {}
-    for row in rows:
-        listed.setdefault(row.item_id, []).append(Listed(*row))
+LISTED = select(
+    Evidence.id, Evidence.item_id, Evidence.action_id, Evidence.name, Evidence.kind, Evidence.size, Evidence.uploaded_at
+).order_by(Evidence.uploaded_at, Evidence.id)
+
+
+def listing(selfcheck: SelfCheck, *, actions: bool = False) -> dict[str | int, list[Listed]]:
+    """Item id → its files in upload order, read in one query; with `actions`, also action id → its files."""
+    query = LISTED.where(Evidence.selfcheck_id == selfcheck.id)
+    if not actions:
+        query = query.where(Evidence.action_id.is_(None))
+    listed: dict[str | int, list[Listed]] = {}
+    for row in db.session.execute(query):
+        listed.setdefault(row.item_id if row.action_id is None else row.action_id, []).append(Listed(*row))
     return listed
