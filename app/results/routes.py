@@ -36,6 +36,7 @@ def result(selfcheck_id: int):
         change=change_since(result, previous),
         can_edit=can_edit(current_user, selfcheck),
         review_form=review_form_class(result.questionnaire)() if can_review(current_user, selfcheck) else None,
+        review_actions=review_service.actions_of(selfcheck) if can_review(current_user, selfcheck) else [],
         reviews=review_service.history(selfcheck),
         evidence=evidence.listing(selfcheck),
         peers=peer_position(selfcheck),
@@ -63,6 +64,7 @@ def review(selfcheck_id: int):
             decision,
             (form.comment.data or "").strip(),
             form.item_comments(),
+            action_comments(request.form),
         )
     except review_service.NotReviewable:
         if decision == RETURNED and selfcheck.submitted:
@@ -76,6 +78,16 @@ def review(selfcheck_id: int):
         else:
             flash(_("The self-check is approved."), "success")
     return redirect(url_for(".result", selfcheck_id=selfcheck.id))
+
+
+def action_comments(posted) -> dict[int, str]:
+    """Action id → the comment typed beside it (`action_<id>`, at most MAX_COMMENT characters); the
+    service keeps only the self-check's own actions."""
+    comments = {}
+    for name, text in posted.items():
+        if name.startswith("action_") and name[7:].isdigit() and text.strip():
+            comments[int(name[7:])] = text.strip()[: review_service.MAX_COMMENT]
+    return comments
 
 
 @bp.route("/overview")

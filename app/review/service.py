@@ -15,7 +15,18 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..database import write_transaction
 from ..extensions import db
-from ..models import APPROVED, DRAFT, RETURNED, SUBMITTED, Review, ReviewComment, SelfCheck, User, utcnow
+from ..models import (
+    APPROVED,
+    DRAFT,
+    RETURNED,
+    SUBMITTED,
+    RectificationAction,
+    Review,
+    ReviewComment,
+    SelfCheck,
+    User,
+    utcnow,
+)
 
 DECISIONS = (APPROVED, RETURNED)
 MAX_COMMENT = 2000
@@ -26,9 +37,15 @@ class NotReviewable(Exception):
 
 
 def review(
-    selfcheck: SelfCheck, user: User, decision: str, comment: str = "", item_comments: dict[str, str] | None = None
+    selfcheck: SelfCheck,
+    user: User,
+    decision: str,
+    comment: str = "",
+    item_comments: dict[str, str] | None = None,
+    action_comments: dict[int, str] | None = None,
 ) -> Review:
-    """Record a decision on a submitted self-check, with an overall comment and comments on items.
+    """Record a decision on a submitted self-check, with an overall comment and comments on items
+    and on rectification actions (those of another self-check are ignored).
 
     A return needs the cycle open (NotReviewable otherwise): a draft of a closed cycle could be
     neither changed nor resubmitted, and would drop out of that year's comparisons. To correct a
@@ -57,6 +74,10 @@ def review(
             raise NotReviewable()
         row = Review(selfcheck_id=selfcheck.id, user_id=user.id, decision=decision, comment=comment, at=utcnow())
         row.comments = [ReviewComment(item_id=k, text=v) for k, v in (item_comments or {}).items() if v]
+        own = {a.id for a in actions_of(selfcheck)}
+        row.comments += [
+            ReviewComment(action_id=k, text=v) for k, v in (action_comments or {}).items() if v and k in own
+        ]
         db.session.add(row)
         audit.record(
             "approve" if decision == APPROVED else "return",
@@ -76,6 +97,7 @@ class OpenReturn:
     at: object
     comment: str
     items: dict  # item id → the reviewer's comment
+    actions: list  # (the action's problem, the reviewer's comment)
 
 
 def open_return(selfcheck: SelfCheck) -> OpenReturn | None:
@@ -91,7 +113,21 @@ def open_return(selfcheck: SelfCheck) -> OpenReturn | None:
     )
     if latest is None:
         return None
-    return OpenReturn(latest.user.name, latest.at, latest.comment, {c.item_id: c.text for c in latest.comments})
+    items = {c.item_id: c.text for c in latest.comments if c.item_id}
+    problems = {a.id: a.problem for a in actions_of(selfcheck)}
+    actions = [(problems[c.action_id], c.text) for c in latest.comments if c.action_id in problems]
+    return OpenReturn(latest.user.name, latest.at, latest.comment, items, actions)
+
+
+def actions_of(selfcheck: SelfCheck) -> list[RectificationAction]:
+    """The self-check's rectification actions, in the order they were planned (what a reviewer may comment on)."""
+    return list(
+        db.session.scalars(
+            select(RectificationAction)
+            .where(RectificationAction.selfcheck_id == selfcheck.id)
+            .order_by(RectificationAction.id)
+        )
+    )
 
 
 def history(selfcheck: SelfCheck) -> list[Review]:
