@@ -138,7 +138,8 @@ def test_the_overview_shows_and_filters_the_review_and_the_rectification(app, cl
     def rows(query=""):
         html = client.get("/overview?" + query, headers=EN).get_data(as_text=True)
         found = re.findall(
-            r'<td class="code">([^<]+)</td>.*?<td class="review-cell"[^>]*>([^<]*)</td>\s*<td class="rectification"[^>]*>(.*?)</td>',
+            r'<td class="code">([^<]+)</td>.*?<td class="review-cell"[^>]*>([^<]*)</td>'
+            r'\s*<td class="rectification"[^>]*>(.*?)</td>',
             html,
             re.S,
         )
