@@ -289,3 +289,30 @@ def test_the_s3_store_keeps_the_files_outside_the_database(app, client, draft, s
     assert client.post(f"/evidence/{row.id}/delete").status_code == 302
     objects = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1").list_objects_v2(Bucket=bucket)
     assert objects.get("KeyCount") == 0
+
+
+# ---------------------------------------------------------------- the report's appendix
+
+
+def test_the_report_appendix_lists_the_files_not_their_content(app, client, draft):
+    from pypdf import PdfReader
+
+    secret = b"%PDF-1.4\n(SECRET-CONTENT)\n%%EOF\n"
+    upload(client, draft, secret, "支委会会议记录.pdf", target="L02")
+    upload(client, draft, image("PNG") + b"\0" * (2 * 1024 * 1024), "学习现场.png", target="L01")
+    texts = {}
+    for lang in ("zh", "en", "bilingual"):
+        response = client.get(f"/reports/{draft}.pdf?lang={lang}")
+        assert response.status_code == 200
+        texts[lang] = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    today = date.today().isoformat()
+    for lang, heading in (("zh", "佐证材料文件"), ("en", "Evidence files"), ("bilingual", "佐证材料文件")):
+        text = texts[lang].replace("\n", "")
+        assert heading in text, lang
+        assert "支委会会议记录.pdf" in text
+        assert "学习现场.png" in text
+        assert "2.0 MB" in text
+        assert today in text
+        assert text.index("学习现场.png") < text.index("支委会会议记录.pdf")  # questionnaire order: L01, L02
+        assert "SECRET-CONTENT" not in text
+    assert "Evidence files" in texts["bilingual"].replace("\n", "")

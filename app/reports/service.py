@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from dataclasses import replace
 from io import BytesIO
 
 from flask import current_app
@@ -12,11 +13,12 @@ from sqlalchemy import select
 
 from ..access import subtree_filter
 from ..comparison import peers
+from ..evidence import service as evidence
 from ..extensions import db
-from ..models import SUBMITTED, Cycle, Organisation, SelfCheck, User
-from ..selfcheck.service import previous_selfcheck, result_of
+from ..models import SUBMITTED, Cycle, Organisation, RectificationAction, SelfCheck, User
+from ..selfcheck.service import previous_selfcheck, questionnaire_of, result_of
 from .document import render_diagnostic_pdf
-from .viewmodel import Peers, ReportViewModel, Subject, build_viewmodel
+from .viewmodel import EvidenceFile, Peers, ReportViewModel, Subject, build_viewmodel, format_size
 
 
 def peer_figures(selfcheck: SelfCheck) -> Peers:
@@ -46,12 +48,37 @@ def subject_of(selfcheck: SelfCheck) -> Subject:
 def viewmodel_for(selfcheck: SelfCheck) -> ReportViewModel:
     """Everything the report of `selfcheck` shows, loaded and turned into a view-model."""
     previous_sc = previous_selfcheck(selfcheck)
-    return build_viewmodel(
+    viewmodel = build_viewmodel(
         result_of(selfcheck),
         subject_of(selfcheck),
         previous=result_of(previous_sc) if previous_sc else None,
         previous_year=previous_sc.cycle.year if previous_sc else None,
         peers=peer_figures(selfcheck),
+    )
+    return replace(viewmodel, files=evidence_files(selfcheck))
+
+
+def evidence_files(selfcheck: SelfCheck) -> tuple[EvidenceFile, ...]:
+    """The files attached to the self-check's items, in questionnaire order, then to its actions."""
+    listed = evidence.listing(selfcheck, actions=True)
+    order = {item_id: n for n, item_id in enumerate(questionnaire_of(selfcheck).items)}
+    problems = dict(
+        db.session.execute(
+            select(RectificationAction.id, RectificationAction.problem).where(
+                RectificationAction.selfcheck_id == selfcheck.id
+            )
+        ).all()
+    )
+    keys = sorted(listed, key=lambda k: (isinstance(k, int), order.get(k, k) if isinstance(k, str) else k))
+    return tuple(
+        EvidenceFile(
+            problems.get(key, "") if isinstance(key, int) else key,
+            f.name,
+            format_size(f.size),
+            f.uploaded_at.strftime("%Y-%m-%d"),
+        )
+        for key in keys
+        for f in listed[key]
     )
 
 
