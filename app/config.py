@@ -67,3 +67,10 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_HOURS = 12
+    # evidence files (app/evidence/): limits in megabytes, and where they are kept
+    EVIDENCE_MAX_FILE_MB = float(os.environ.get("EVIDENCE_MAX_FILE_MB", "20"))
+    EVIDENCE_MAX_TOTAL_MB = float(os.environ.get("EVIDENCE_MAX_TOTAL_MB", "200"))  # per self-check
+    EVIDENCE_STORE = os.environ.get("EVIDENCE_STORE", "database")  # "database" or "s3"
+    EVIDENCE_S3_BUCKET = os.environ.get("EVIDENCE_S3_BUCKET") or None
+    EVIDENCE_S3_ENDPOINT_URL = os.environ.get("EVIDENCE_S3_ENDPOINT_URL") or None  # a store other than AWS
+    EVIDENCE_S3_REGION = os.environ.get("EVIDENCE_S3_REGION") or None

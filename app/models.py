@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -35,6 +36,8 @@ from .extensions import db
 ORG_KINDS = ("committee", "general_branch", "branch")
 ROLES = ("branch", "leader", "trainer", "admin")
 DRAFT, SUBMITTED = "draft", "submitted"
+APPROVED, RETURNED = "approved", "returned"  # a leader's review decisions (通过, 退回)
+PENDING = "pending"  # submitted, awaiting the review: the state of a self-check without a decision since
 
 
 def utcnow() -> datetime:
@@ -144,16 +147,28 @@ class SelfCheck(db.Model):
     # Stored at submission, so overviews and comparisons aggregate in SQL.
     score: Mapped[float | None] = mapped_column(Float)
     level: Mapped[str | None] = mapped_column(String(20))
+    # the latest review decision since the last submission (None: not reviewed yet); a resubmission clears it
+    review_state: Mapped[str | None] = mapped_column(String(20))
 
     organisation: Mapped[Organisation] = relationship()
     cycle: Mapped[Cycle] = relationship(lazy="joined")
     answers: Mapped[list[Answer]] = relationship(back_populates="selfcheck", cascade="all, delete-orphan")
     pillar_scores: Mapped[list[PillarScore]] = relationship(cascade="all, delete-orphan")
-    reopenings: Mapped[list[Reopening]] = relationship(cascade="all, delete-orphan", order_by="Reopening.at")
+    reviews: Mapped[list[Review]] = relationship(cascade="all, delete-orphan", order_by="Review.at, Review.id")
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="selfcheck", cascade="all, delete-orphan", order_by="Evidence.uploaded_at"
+    )
 
     @property
     def submitted(self) -> bool:
         return self.status == SUBMITTED
+
+    @property
+    def review_status(self) -> str | None:
+        """None (a draft never returned), "pending", "approved" or "returned"."""
+        if self.submitted:
+            return self.review_state or PENDING
+        return self.review_state  # RETURNED, or None
 
 
 class Answer(db.Model):
@@ -192,16 +207,63 @@ class PillarScore(db.Model):
     level: Mapped[str] = mapped_column(String(20))
 
 
-class Reopening(db.Model):
-    """A submitted self-check sent back to draft: who, when and why."""
+class Review(db.Model):
+    """A leader's decision on a submitted self-check: approved (通过), or returned (退回) to the
+    branch as a draft with its answers kept, with an overall comment and optional comments on
+    items. The rows of a self-check, in order, are the history of its review.
+
+    Returning is what "reopening" was before issue 17: the reopenings became returned reviews.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    selfcheck_id: Mapped[int] = mapped_column(ForeignKey("self_check.id", ondelete="CASCADE"))
+    selfcheck_id: Mapped[int] = mapped_column(ForeignKey("self_check.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    reason: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
 
     user: Mapped[User] = relationship()
+    comments: Mapped[list[ReviewComment]] = relationship(cascade="all, delete-orphan", order_by="ReviewComment.id")
+
+
+class ReviewComment(db.Model):
+    """A reviewer's comment on one item or on one rectification action of the self-check."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[str | None] = mapped_column(String(20))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_action.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Evidence(db.Model):
+    """A file (佐证材料) attached to an item or to a rectification action of a self-check.
+
+    `name` is the uploader's file name, cleaned for display and downloads; the content is kept
+    under `key`, a generated name, in the configured store (app/evidence/storage.py).
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    selfcheck_id: Mapped[int] = mapped_column(ForeignKey("self_check.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[str | None] = mapped_column(String(20))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_action.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))  # pdf, jpg, png, docx, xlsx: read from the content
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    selfcheck: Mapped[SelfCheck] = relationship(back_populates="evidence")
+    uploaded_by: Mapped[User | None] = relationship()
+
+
+class EvidenceBlob(db.Model):
+    """The content of an evidence file kept in the database (the default store)."""
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class LoginSession(db.Model):

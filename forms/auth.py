@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField, TextAreaField
+from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 
@@ -12,13 +12,3 @@ class LoginForm(FlaskForm):
         _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200, message=_l("Too long."))]
     )
     next = HiddenField()
-
-
-class ReopenForm(FlaskForm):
-    reason = TextAreaField(
-        _l("Reason for reopening"),
-        validators=[
-            DataRequired(_l("Please say why the self-check is reopened.")),
-            Length(max=1000, message=_l("Too long: at most %(max)s characters.", max=1000)),
-        ],
-    )

@@ -4,13 +4,14 @@ the table fails the test, so a new route must say who may use it."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
 
 from app.api.auth import issue_token
 from app.extensions import db
-from app.models import RectificationAction, User
+from app.models import Evidence, RectificationAction, User
 from tests.conftest import THIS_YEAR, login, submitted_selfcheck
 
 ACTION = {"problem": "p", "measure": "m", "owner_name": "n", "deadline": "2030-01-01"}
@@ -72,13 +73,23 @@ PAGES = [
     ("results.result", "GET", "/results/{S}", None, own_object()),
     ("results.result", "GET", "/results/{D}", None, own_object()),
     (
-        "results.reopen",
+        "results.review",
         "POST",
-        "/results/{S}/reopen",
-        {"reason": "x"},
-        own_object(403, 403) | {"leader": None, "gleader": None, "admin": None},
-    ),  # allowed: tested in test_selfcheck
+        "/results/{S}/review",
+        {"decision": "approved"},
+        own_object(403, 403) | {"leader": 302, "gleader": 302, "admin": 302},
+    ),
     ("results.overview", "GET", "/overview", None, leaders(200)),
+    ("evidence.evidence_list", "GET", "/selfcheck/{D}/evidence", None, own_object()),
+    (
+        "evidence.upload",
+        "POST",
+        "/selfcheck/{D}/evidence",
+        lambda: {"target": "L01", "file": pdf_upload()},
+        own_object(302, 403),
+    ),  # fmt: skip
+    ("evidence.download", "GET", "/evidence/{E}", None, own_object()),
+    ("evidence.delete", "POST", "/evidence/{E}/delete", None, own_object(403) | {"b1": None}),  # b1: test_evidence
     ("reports.diagnostic_pdf", "GET", "/reports/{S}.pdf?lang=zh", None, own_object()),
     ("comparison.compare", "GET", "/compare", None, leaders(200)),
     ("rectification.actions", "GET", "/selfcheck/{D}/actions", None, actions_of_b1()),
@@ -219,7 +230,16 @@ def objects(app, world):
         db.session.add_all([action, earlier])
         db.session.commit()
         actions = {"A": action.id, "L": earlier.id}
-    return {"D": draft, "S": last_year, "J": job, "T": token_id, **actions}, tokens
+    client = app.test_client()
+    login(client, "b1")
+    client.post(f"/selfcheck/{draft}/evidence", data={"target": "L01", "file": pdf_upload()})
+    with app.app_context():
+        evidence = db.session.scalar(db.select(Evidence.id))
+    return {"D": draft, "S": last_year, "J": job, "T": token_id, "E": evidence, **actions}, tokens
+
+
+def pdf_upload():
+    return (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "会议记录.pdf")
 
 
 def call(app, user, method, path, body, tokens, api):
@@ -230,6 +250,8 @@ def call(app, user, method, path, body, tokens, api):
     elif user != "anon":
         login(client, user)
     kwargs = {"headers": headers}
+    if callable(body):  # a body with a file, made afresh for each request
+        body = body()
     if isinstance(body, dict) and "json" in body:
         kwargs["json"] = body["json"]
     elif body:

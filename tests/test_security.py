@@ -306,7 +306,7 @@ def test_the_secret_key_is_generated_once_and_shared(tmp_path, monkeypatch):
 def test_the_audit_log_records_and_only_admins_read_it(app, client, world):
     selfcheck_id = submitted_selfcheck(app, "B1", THIS_YEAR)
     login(client, "leader")
-    client.post(f"/results/{selfcheck_id}/reopen", data={"reason": "重新核对"})
+    client.post(f"/results/{selfcheck_id}/review", data={"decision": "returned", "comment": "重新核对"})
     assert client.get("/admin/audit").status_code == 403
     client.post("/logout")
     login(client, "admin")
@@ -314,20 +314,22 @@ def test_the_audit_log_records_and_only_admins_read_it(app, client, world):
     with app.app_context():
         actions = [(e.action, e.user.username if e.user else None) for e in db.session.scalars(select(AuditEvent))]
     assert ("login", "leader") in actions
-    assert ("reopen", "leader") in actions
+    assert ("return", "leader") in actions
     assert ("logout", "leader") in actions
     assert ("submit", None) in actions  # the fixture submits without a user
     assert ("login", "admin") in actions
     assert "重新核对" in page
-    assert "Reopening" in page
-    filtered = client.get("/admin/audit?action=reopen").get_data(as_text=True)
+    assert "Review: returned" in page
+    filtered = client.get("/admin/audit?action=return").get_data(as_text=True)
     assert filtered.count('<tr><th scope="row">') == 1
 
 
 def test_user_text_is_escaped(app, client, world):
     selfcheck_id = submitted_selfcheck(app, "B1", THIS_YEAR)
     login(client, "leader")
-    client.post(f"/results/{selfcheck_id}/reopen", data={"reason": "<script>alert(1)</script>"})
+    client.post(
+        f"/results/{selfcheck_id}/review", data={"decision": "returned", "comment": "<script>alert(1)</script>"}
+    )
     page = client.get(f"/results/{selfcheck_id}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -350,7 +352,7 @@ def test_nul_bytes_are_refused_before_any_query(client, world):
     login(client, "leader")
     assert client.get("/overview?year=%00").status_code == 400
     assert client.get("/compare?org=C1%00").status_code == 400
-    assert client.post("/results/1/reopen", data={"reason": "a\x00b"}).status_code == 400
+    assert client.post("/results/1/review", data={"decision": "returned", "comment": "a\x00b"}).status_code == 400
 
 
 def test_no_page_is_kept_by_a_cache_and_https_is_remembered(app, objects):  # noqa: F811

@@ -118,7 +118,7 @@ NOT_CLAIMS = {
 def result_page(app, case) -> str:
     selfcheck = SimpleNamespace(
         id=1, organisation=SimpleNamespace(name="B1 党支部"), cycle=SimpleNamespace(year=2026), submitted=True,
-        reopenings=[],
+        review_status=None,
     )  # fmt: skip
     previous = SimpleNamespace(id=2, cycle=SimpleNamespace(year=2025)) if case.previous is not None else None
     with app.test_request_context(headers={"Accept-Language": "en"}):
@@ -129,7 +129,9 @@ def result_page(app, case) -> str:
             previous=previous,
             change=change_since(case.result, case.previous_result),
             can_edit=False,
-            reopen_form=None,
+            review_form=None,
+            reviews=[],
+            evidence={},
             peers={},
         )
 

@@ -513,6 +513,12 @@ class DiagnosticDocument:
             evidence.append([entry])
         body = [c.rows(evidence)] if evidence else c.para(labels("no_evidence"))
         flow += c.titled(c.heading(labels("evidence"), 2, outline=1), body)
+        files = [[f.attached_to, f.name, f.size, f.uploaded_on] for f in vm.files]
+        header = [labels("attached_to"), labels("file_name"), labels("file_size"), labels("uploaded_on")]
+        table = [c.table(header, files, [0.3, 0.42, 0.12, 0.16], numeric=(2, 3))] if files else []
+        flow += c.titled(
+            c.heading(labels("evidence_files"), 2, outline=1), table or c.para(labels("no_evidence_files"))
+        )
         return flow
 
 

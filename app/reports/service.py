@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from dataclasses import replace
 from io import BytesIO
 
 from flask import current_app
@@ -12,12 +13,13 @@ from sqlalchemy import select
 
 from ..access import can_read_actions, subtree_filter
 from ..comparison import peers
+from ..evidence import service as evidence
 from ..extensions import db
-from ..models import SUBMITTED, Cycle, Organisation, SelfCheck, User
+from ..models import SUBMITTED, Cycle, Organisation, RectificationAction, SelfCheck, User
 from ..rectification import service as rectification
-from ..selfcheck.service import previous_selfcheck, result_of
+from ..selfcheck.service import previous_selfcheck, questionnaire_of, result_of
 from .document import render_diagnostic_pdf
-from .viewmodel import Peers, ReportViewModel, Subject, build_viewmodel
+from .viewmodel import EvidenceFile, Peers, ReportViewModel, Subject, build_viewmodel, format_size
 
 
 def peer_figures(selfcheck: SelfCheck) -> Peers:
@@ -52,7 +54,7 @@ def viewmodel_for(selfcheck: SelfCheck, reader: User | None = None) -> ReportVie
     """
     previous_sc = previous_selfcheck(selfcheck)
     with_actions = reader is None or can_read_actions(reader, selfcheck)
-    return build_viewmodel(
+    viewmodel = build_viewmodel(
         result_of(selfcheck),
         subject_of(selfcheck),
         previous=result_of(previous_sc) if previous_sc else None,
@@ -60,6 +62,32 @@ def viewmodel_for(selfcheck: SelfCheck, reader: User | None = None) -> ReportVie
         peers=peer_figures(selfcheck),
         actions=rectification.actions_of(selfcheck) if with_actions else None,
         last_year_actions=rectification.last_year_tally(selfcheck) if with_actions else None,
+    )
+    return replace(viewmodel, files=evidence_files(selfcheck, actions=with_actions))
+
+
+def evidence_files(selfcheck: SelfCheck, actions: bool = True) -> tuple[EvidenceFile, ...]:
+    """The files attached to the self-check's items, in questionnaire order, then to its actions
+    (unless `actions` is False: a reader who may not see the rectification list)."""
+    listed = evidence.listing(selfcheck, actions=actions)
+    order = {item_id: n for n, item_id in enumerate(questionnaire_of(selfcheck).items)}
+    problems = dict(
+        db.session.execute(
+            select(RectificationAction.id, RectificationAction.problem).where(
+                RectificationAction.selfcheck_id == selfcheck.id
+            )
+        ).all()
+    )
+    keys = sorted(listed, key=lambda k: (isinstance(k, int), order.get(k, k) if isinstance(k, str) else k))
+    return tuple(
+        EvidenceFile(
+            problems.get(key, "") if isinstance(key, int) else key,
+            f.name,
+            format_size(f.size),
+            f.uploaded_at.strftime("%Y-%m-%d"),
+        )
+        for key in keys
+        for f in listed[key]
     )
 
 

@@ -149,6 +149,20 @@ class ActionView:
 
 
 @dataclass(frozen=True)
+class EvidenceFile:
+    """A file attached as evidence, as the appendix lists it: never its content."""
+
+    attached_to: str  # the item id, or the rectification action's problem
+    name: str
+    size: str  # "840 KB", "2.4 MB"
+    uploaded_on: str  # YYYY-MM-DD
+
+
+def format_size(size: int) -> str:
+    return f"{max(1, round(size / 1024))} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
+
+
+@dataclass(frozen=True)
 class ReportViewModel:
     labels: dict[str, Text]
     questionnaire_title: Text
@@ -172,6 +186,7 @@ class ReportViewModel:
     evidence: tuple[Evidence, ...]
     actions: tuple[ActionView, ...] | None = None  # None: not for this reader (the section is left out)
     last_year_actions: Text | None = None  # "last year's rectification: N of M done"
+    files: tuple[EvidenceFile, ...] = ()  # set by `reports.service` from the evidence store's list
 
     def label(self, key: str) -> Text:
         return self.labels[key]
@@ -310,6 +325,12 @@ def report_labels(subject: Subject, previous_year: int | None) -> dict[str, Text
             "description": _("Description"),
             "evidence": _("Evidence given"),
             "no_evidence": _("No free-text evidence was given."),
+            "evidence_files": _("Evidence files"),
+            "attached_to": _("Attached to"),
+            "file_name": _("File"),
+            "file_size": _("Size"),
+            "uploaded_on": _("Uploaded on"),
+            "no_evidence_files": _("No file is attached to this self-check."),
             "page_of": _("Page %(page)s of %(pages)s"),
             "rectification": _("Rectification list"),
             "no_actions": _("No rectification action has been planned yet."),

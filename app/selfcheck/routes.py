@@ -27,9 +27,11 @@ from forms.selfcheck import answer_error_message, pillar_form_class
 
 from ..access import can_edit, get_selfcheck_or_404
 from ..database import reads_then_writes
+from ..evidence.service import counts as evidence_counts
 from ..extensions import db
 from ..models import Cycle, SelfCheck
 from ..rectification import service as actions
+from ..review.service import open_return
 from ..views import current_lang
 from . import prefill, service
 from .schemas import PAGE_ID, Invalid, PageSave, parse
@@ -70,12 +72,12 @@ def home():
                 SelfCheck.organisation_id == current_user.organisation_id, SelfCheck.cycle_id == cycle.id
             )
         )
-    reopening = rectification = None
+    returned_review = questionnaire = rectification = None
     if selfcheck:
         questionnaire, answers = service.questionnaire_of(selfcheck), service.typed_answers(selfcheck)
         progress = service.progress_of(questionnaire, answers)
         resume = resume_url(selfcheck, questionnaire, answers)
-        reopening = service.reopening_of(selfcheck)
+        returned_review = open_return(selfcheck)
         rectification = actions.summary(selfcheck)
     if cycle:
         previous = service.submitted_before(current_user.organisation_id, cycle.year)
@@ -86,7 +88,8 @@ def home():
         previous=previous,
         progress=progress,
         resume=resume,
-        reopening=reopening,
+        returned_review=returned_review,
+        questionnaire=questionnaire,
         rectification=rectification,
     )
 
@@ -169,7 +172,8 @@ def pillar(selfcheck_id: int, pillar_id: str):
             flags_after=flags_by_item(questionnaire, pillar_id),
             open_flags=service.open_flags(questionnaire, answers),
             progress=service.progress_of(questionnaire, answers),
-            reopening=service.reopening_of(selfcheck),
+            returned_review=open_return(selfcheck),
+            evidence_counts=evidence_counts(selfcheck),
             page_id=secrets.token_urlsafe(9),  # names this page load, the writer of its saves
         ),
         status,
@@ -345,7 +349,7 @@ def review(selfcheck_id: int):
         selfcheck=selfcheck,
         result=result,
         progress=service.progress_of(result.questionnaire, answers),
-        reopening=service.reopening_of(selfcheck),
+        returned_review=open_return(selfcheck),
         resume=resume_url(selfcheck, result.questionnaire, answers),
     )
 

@@ -18,7 +18,7 @@ from app.assessment.scoring import Result, raised_flags, score_selfcheck
 from .. import audit
 from ..database import write_transaction
 from ..extensions import db
-from ..models import DRAFT, SUBMITTED, Answer, Cycle, Organisation, PillarScore, Reopening, SelfCheck, User, utcnow
+from ..models import DRAFT, SUBMITTED, Answer, Cycle, Organisation, PillarScore, SelfCheck, User, utcnow
 
 
 class NotEditable(Exception):
@@ -88,22 +88,6 @@ def open_flags(questionnaire: Questionnaire, answers: dict) -> list[str]:
 def flagged_items(questionnaire: Questionnaire) -> frozenset[str]:
     """The items some consistency flag looks at: a save of any other item changes no flag."""
     return frozenset(c.item for flag in questionnaire.flags for c in flag.when)
-
-
-LATEST_REOPENING = (
-    select(Reopening.reason, Reopening.at, User.name)
-    .join(User, User.id == Reopening.user_id)
-    .where(Reopening.selfcheck_id == bindparam("selfcheck_id"))
-    .order_by(Reopening.at.desc())
-    .limit(1)
-)
-
-
-def reopening_of(selfcheck: SelfCheck):
-    """Why (`reason`), when (`at`) and by whom (`name`) a draft was sent back, until it is submitted again."""
-    if selfcheck.submitted:
-        return None
-    return db.session.execute(LATEST_REOPENING, {"selfcheck_id": selfcheck.id}).first()
 
 
 def previous_selfcheck(selfcheck: SelfCheck) -> SelfCheck | None:
@@ -348,6 +332,7 @@ def submit(
             submitted_by_id=user.id if user else None,
             score=result.score,
             level=result.level.id,
+            review_state=None,  # a resubmission is reviewed afresh
         )
     ).rowcount
     if changed:
@@ -360,22 +345,3 @@ def submit(
     db.session.commit()
     db.session.refresh(selfcheck)
     return result
-
-
-def reopen(selfcheck: SelfCheck, user: User, reason: str) -> None:
-    """Send a submitted self-check back to draft, recording who, when and why.
-
-    Only while its cycle is open (NotEditable otherwise): a draft of a closed cycle could be
-    neither changed nor resubmitted, and would drop out of that year's comparisons and of the
-    next year's change. To correct a closed year, extend its cycle first (`open-cycle`).
-    """
-    if not selfcheck.cycle.is_open():
-        raise NotEditable()
-    db.session.add(Reopening(selfcheck_id=selfcheck.id, user_id=user.id, reason=reason))
-    audit.record("reopen", user, f"{selfcheck.organisation.code} {selfcheck.cycle.year}: {reason}")
-    selfcheck.status = DRAFT
-    selfcheck.score = None
-    selfcheck.level = None
-    selfcheck.submitted_at = None
-    selfcheck.revision += 1
-    db.session.commit()
