@@ -100,6 +100,8 @@ CLAIMS = {
 # Sentences about the page or the method, not about the answers; and the answer "No".
 NOT_CLAIMS = {
     "No",
+    # about the rectification list, shown where it has no action (tests/test_rectification.py)
+    "No rectification action has been planned yet.",
     # about the peer group, which app.comparison.peers decides (tests/test_peers.py)
     "Fewer than three other branches have submitted: no peer figure is shown.",
     "Compared with the %(count)s branches of your Party committee that submitted in %(year)s. No other branch is "
