@@ -82,6 +82,7 @@ PAGES = [
     ("evidence.download", "GET", "/evidence/{E}", None, own_object()),
     ("evidence.delete", "POST", "/evidence/{E}/delete", None, own_object(403) | {"b1": None}),  # b1: test_evidence
     ("reports.diagnostic_pdf", "GET", "/reports/{S}.pdf?lang=zh", None, own_object()),
+    ("reports.blank_pdf", "GET", "/reports/blank.pdf?lang=zh", None, by(200, anon=302)),
     ("comparison.compare", "GET", "/compare", None, leaders(200)),
     ("jobs.start", "POST", "/jobs", {"kind": "reports_zip", "year": str(THIS_YEAR)}, leaders(302)),
     ("jobs.start", "POST", "/jobs", {"kind": "export_xlsx", "year": str(THIS_YEAR)}, leaders(302)),
