@@ -130,6 +130,24 @@ API = [
     ("api.submit", "POST", "/api/v1/selfchecks/{D}/submit", None, own_object(422, 403, anon=401)),
     ("api.result", "GET", "/api/v1/selfchecks/{S}/result", None, own_object(anon=401)),
     ("api.report", "GET", "/api/v1/selfchecks/{S}/report.pdf?lang=en", None, own_object(anon=401)),
+    ("api.evidence_list", "GET", "/api/v1/selfchecks/{D}/evidence", None, own_object(anon=401)),
+    (
+        "api.upload_evidence",
+        "POST",
+        "/api/v1/selfchecks/{D}/evidence?item=L01&name=a.pdf",
+        b"%PDF-1.4\n%%EOF\n",
+        own_object(201, 403, anon=401),
+    ),
+    ("api.evidence_content", "GET", "/api/v1/evidence/{E}", None, own_object(anon=401)),
+    ("api.delete_evidence", "DELETE", "/api/v1/evidence/{E}", None, own_object(403, anon=401) | {"b1": None}),
+    ("api.review", "GET", "/api/v1/selfchecks/{S}/review", None, own_object(anon=401)),
+    (
+        "api.review_selfcheck",
+        "POST",
+        "/api/v1/selfchecks/{S}/review",
+        {"json": {"decision": "approved"}},
+        own_object(403, 403, anon=401) | {"leader": 200, "gleader": 200, "admin": 200},
+    ),
 ]
 
 
