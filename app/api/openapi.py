@@ -124,10 +124,12 @@ def schema_of(answer) -> dict:
     return answer
 
 
-def content(description: str, model_or_schema, media_type: str = "application/json") -> dict:
+def content(description: str, model_or_schema, media_type: str | tuple[str, ...] = "application/json") -> dict:
+    """A response: its description and its body's schema in one media type, or in any of several."""
     if model_or_schema is None:  # no body (204)
         return {"description": description}
-    return {"description": description, "content": {media_type: {"schema": schema_of(model_or_schema)}}}
+    types = (media_type,) if isinstance(media_type, str) else media_type
+    return {"description": description, "content": {t: {"schema": schema_of(model_or_schema)} for t in types}}
 
 
 def parameters(model: type[BaseModel] | None, where: str) -> list[dict]:

@@ -31,6 +31,7 @@ from ..access import (
 )
 from ..comparison.peers import peer_position
 from ..evidence import service as evidence
+from ..evidence.filetypes import MEDIA_TYPES
 from ..extensions import csrf, db
 from ..models import ORG_KINDS, RETURNED, Cycle, Evidence, Organisation, SelfCheck, User
 from ..reports.service import report_filename, report_for
@@ -544,7 +545,7 @@ def evidence_or_404(user: User, evidence_id: int) -> Evidence:
     summary="The content of an evidence file",
     op_ids={"GET": "getEvidence"},
     path=s.EvidencePath,
-    responses={200: ("The file.", {"type": "string", "format": "binary"}, "application/octet-stream")},
+    responses={200: ("The file, as its kind's media type.", {"type": "string", "format": "binary"}, MEDIA_TYPES)},
     errors=("Unauthorized", "NotFound"),
 )
 def evidence_content(evidence_id: int):
