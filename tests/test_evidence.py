@@ -152,6 +152,9 @@ def test_refused_files_get_a_clear_message_and_change_nothing(app, client, draft
     with app.app_context():
         assert db.session.scalar(select(Evidence)) is None
         assert db.session.scalar(select(EvidenceBlob)) is None
+    assert "No file is attached." in client.get(f"/results/{draft}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
 
 
 def test_the_size_limits_per_file_and_per_selfcheck(app, client, draft):
