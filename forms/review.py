@@ -11,8 +11,8 @@ from wtforms.validators import AnyOf, Length
 
 from app.assessment.questionnaire import Questionnaire
 from app.models import APPROVED, RETURNED
+from app.review.service import MAX_COMMENT
 
-MAX_COMMENT = 2000
 TOO_LONG = _l("Too long: at most %(max)s characters.", max=MAX_COMMENT)
 
 

@@ -44,6 +44,12 @@ def seeded(app, world):
         "/api/v1/selfchecks", json={"year": THIS_YEAR}, headers={"Authorization": f"Bearer {token}"}
     )
     ids.append(draft.json["id"])
+    attached = app.test_client().post(
+        f"/api/v1/selfchecks/{draft.json['id']}/evidence?item=L01&name=a.pdf",
+        data=b"%PDF-1.4\n%%EOF\n",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    EVIDENCE_IDS[:] = [f["id"] for f in attached.json["files"]]
     with app.app_context():  # an action on B2's list of this year and on B1's of last year
         actions = [
             RectificationAction(selfcheck_id=i, problem="p", measure="m", owner_name="n", deadline=date.today())
@@ -53,6 +59,9 @@ def seeded(app, world):
         db.session.commit()
         ACTIONS[:] = [(a.selfcheck_id, a.id) for a in actions]
     return ids
+
+
+EVIDENCE_IDS: list[int] = []  # the seeded evidence files
 
 
 def case_strategy(operation, mode, selfcheck_ids):
@@ -73,6 +82,10 @@ def case_strategy(operation, mode, selfcheck_ids):
                 generation_mode=mode, path_parameters={"selfcheck_id": ids[0], "action_id": ids[1]}
             )
         )
+    elif "evidence_id" in names:
+        aimed = st.sampled_from(EVIDENCE_IDS).flatmap(
+            lambda i: operation.as_strategy(generation_mode=mode, path_parameters={"evidence_id": i})
+        )
     elif "selfcheck_id" in names:
         aimed = st.sampled_from(selfcheck_ids).flatmap(
             lambda i: operation.as_strategy(generation_mode=mode, path_parameters={"selfcheck_id": i})
@@ -89,7 +102,7 @@ def test_the_api_conforms_to_its_openapi_document(app, seeded, username):
     headers = {"Authorization": f"Bearer {make_token(app, username)}"}
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 17
+    assert len(operations) == 23
     for operation in operations:
         for mode, examples in EXAMPLES.items():
             if operation.path.endswith("report.pdf"):
@@ -117,7 +130,9 @@ def test_every_path_allows_what_the_document_says_and_nothing_more(app, world):
     client = app.test_client()
     document = client.get("/api/v1/openapi.json").json
     for template, operations in document["paths"].items():
-        path = "/api/v1" + template.replace("{selfcheck_id}", "1").replace("{year}", str(THIS_YEAR))
+        path = "/api/v1" + template.replace("{selfcheck_id}", "1").replace("{year}", str(THIS_YEAR)).replace(
+            "{evidence_id}", "1"
+        )
         path = path.replace("{action_id}", "1")
         documented = {method.upper() for method in operations}
         allowed = documented | {"OPTIONS"} | ({"HEAD"} if "GET" in documented else set())

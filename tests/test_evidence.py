@@ -152,6 +152,9 @@ def test_refused_files_get_a_clear_message_and_change_nothing(app, client, draft
     with app.app_context():
         assert db.session.scalar(select(Evidence)) is None
         assert db.session.scalar(select(EvidenceBlob)) is None
+    assert "No file is attached." in client.get(f"/results/{draft}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
 
 
 def test_the_size_limits_per_file_and_per_selfcheck(app, client, draft):
@@ -316,3 +319,45 @@ def test_the_report_appendix_lists_the_files_not_their_content(app, client, draf
         assert text.index("学习现场.png") < text.index("支委会会议记录.pdf")  # questionnaire order: L01, L02
         assert "SECRET-CONTENT" not in text
     assert "Evidence files" in texts["bilingual"].replace("\n", "")
+
+
+# ---------------------------------------------------------------- through the API
+
+
+def test_the_api_attaches_lists_downloads_and_removes_with_the_same_rules(app, draft):
+    from tests.test_api import make_token
+
+    def api(username, method, path, **kwargs):
+        headers = {"Authorization": f"Bearer {make_token(app, username)}", "Accept-Language": "en"}
+        return app.test_client().open("/api/v1" + path, method=method, headers=headers, **kwargs)
+
+    base = f"/selfchecks/{draft}/evidence"
+    created = api("b1", "POST", f"{base}?item=L01&name=会议记录.pdf", data=PDF)
+    assert created.status_code == 201
+    [listed] = created.json["files"]
+    assert (listed["name"], listed["kind"], listed["size"], listed["item_id"]) == (
+        "会议记录.pdf",
+        "pdf",
+        len(PDF),
+        "L01",
+    )
+    refused = api("b1", "POST", f"{base}?item=L01&name=a.pdf", data=b"text")
+    assert (refused.status_code, refused.json["error"]["code"]) == (415, "refused_type")
+    assert "This kind of file is not accepted" in refused.json["error"]["message"]
+    app.config.update(EVIDENCE_MAX_FILE_MB=0.001)
+    assert api("b1", "POST", f"{base}?item=L01&name=a.pdf", data=PDF + b"0" * 2048).json["error"]["code"] == "too_large"
+    app.config.update(EVIDENCE_MAX_FILE_MB=20)
+    assert api("b1", "POST", f"{base}?name=a.pdf", data=PDF).status_code == 400  # neither item nor action
+    assert api("b1", "POST", f"{base}?item=L01&action=1&name=a.pdf", data=PDF).status_code == 400
+    assert api("b1", "POST", f"{base}?item=ZZ9&name=a.pdf", data=PDF).status_code == 404
+    assert api("leader", "POST", f"{base}?item=L01&name=a.pdf", data=PDF).status_code == 403
+    assert api("xleader", "GET", base).status_code == 404
+    assert api("trainer", "GET", f"/evidence/{listed['id']}").data == PDF
+    assert api("leader", "DELETE", f"/evidence/{listed['id']}").status_code == 403
+    assert api("b1", "DELETE", f"/evidence/{listed['id']}").status_code == 204
+    assert api("b1", "GET", base).json["files"] == []
+    with app.app_context():
+        db.session.get(SelfCheck, draft).status = "submitted"
+        db.session.commit()
+    closed = api("b1", "POST", f"{base}?item=L01&name=a.pdf", data=PDF)
+    assert (closed.status_code, closed.json["error"]["code"]) == (409, "already_submitted")

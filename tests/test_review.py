@@ -158,3 +158,33 @@ def test_the_overview_shows_and_filters_the_review_and_the_rectification(app, cl
     assert [r[0] for r in rows("review=pending&rectification=overdue")] == ["B1"]
     client.post(f"/results/{b1}/review", data={"decision": "returned", "comment": "补充"})
     assert [r[:2] for r in rows("review=returned")] == [("B1", "Returned for changes")]
+
+
+def test_the_api_reads_the_review_and_lets_leaders_decide(app, world):
+    from tests.test_api import make_token
+
+    def api(username, method, **kwargs):
+        headers = {"Authorization": f"Bearer {make_token(app, username)}", "Accept-Language": "en"}
+        return app.test_client().open(
+            f"/api/v1/selfchecks/{selfcheck_id}/review", method=method, headers=headers, **kwargs
+        )
+
+    selfcheck_id = submitted_selfcheck(app, "B1", THIS_YEAR)
+    assert api("b1", "GET").json == {"state": "pending", "reviewable": False, "history": []}
+    assert api("b1", "POST", json={"decision": "approved"}).status_code == 403
+    assert api("trainer", "POST", json={"decision": "approved"}).status_code == 403
+    assert api("xleader", "POST", json={"decision": "approved"}).status_code == 404
+    missing = api("leader", "POST", json={"decision": "returned", "comment": " "})
+    assert (missing.status_code, list(missing.json["error"]["fields"])) == (400, ["comment"])
+    unknown = api("leader", "POST", json={"decision": "returned", "comment": "x", "item_comments": {"ZZ9": "?"}})
+    assert (unknown.status_code, list(unknown.json["error"]["fields"])) == (400, ["ZZ9"])
+    returned = api(
+        "leader", "POST", json={"decision": "returned", "comment": "请核实", "item_comments": {"L01": "偏高"}}
+    )
+    assert returned.status_code == 200
+    assert returned.json["state"] == "returned"
+    [decision] = returned.json["history"]
+    assert (decision["decision"], decision["comment"], decision["by"]) == ("returned", "请核实", "LEADER")
+    assert decision["comments"] == [{"item_id": "L01", "action_id": None, "text": "偏高"}]
+    again = api("leader", "POST", json={"decision": "approved"})
+    assert (again.status_code, again.json["error"]["code"]) == (409, "not_submitted")

@@ -91,6 +91,7 @@ PAGES = [
     ("evidence.download", "GET", "/evidence/{E}", None, own_object()),
     ("evidence.delete", "POST", "/evidence/{E}/delete", None, own_object(403) | {"b1": None}),  # b1: test_evidence
     ("reports.diagnostic_pdf", "GET", "/reports/{S}.pdf?lang=zh", None, own_object()),
+    ("reports.blank_pdf", "GET", "/reports/blank.pdf?lang=zh", None, by(200, anon=302)),
     ("comparison.compare", "GET", "/compare", None, leaders(200)),
     ("rectification.actions", "GET", "/selfcheck/{D}/actions", None, actions_of_b1()),
     ("rectification.actions", "GET", "/selfcheck/{S}/actions", None, actions_of_b1()),
@@ -198,6 +199,24 @@ API = [
         "/api/v1/selfchecks/{S}/actions/{L}/close",
         {"json": {"account": "x"}},
         actions_of_b1(409, 403, anon=401),
+    ),
+    ("api.evidence_list", "GET", "/api/v1/selfchecks/{D}/evidence", None, own_object(anon=401)),
+    (
+        "api.upload_evidence",
+        "POST",
+        "/api/v1/selfchecks/{D}/evidence?item=L01&name=a.pdf",
+        b"%PDF-1.4\n%%EOF\n",
+        own_object(201, 403, anon=401),
+    ),
+    ("api.evidence_content", "GET", "/api/v1/evidence/{E}", None, own_object(anon=401)),
+    ("api.delete_evidence", "DELETE", "/api/v1/evidence/{E}", None, own_object(403, anon=401) | {"b1": None}),
+    ("api.review", "GET", "/api/v1/selfchecks/{S}/review", None, own_object(anon=401)),
+    (
+        "api.review_selfcheck",
+        "POST",
+        "/api/v1/selfchecks/{S}/review",
+        {"json": {"decision": "approved"}},
+        own_object(403, 403, anon=401) | {"leader": 200, "gleader": 200, "admin": 200},
     ),
 ]
 

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
@@ -16,7 +18,7 @@ from app import create_app, passwords
 from app.config import secret_key
 from app.extensions import db
 from app.models import AuditEvent, LoginFailure, LoginSession, SelfCheck, User
-from app.security import PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS, begin_attempt
+from app.security import PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS, begin_attempt, digits_up_to
 from tests.conftest import PASSWORD, THIS_YEAR, login, submitted_selfcheck
 from tests.test_routes_access import API, PAGES, objects  # noqa: F401  (objects: a fixture)
 
@@ -375,3 +377,9 @@ def test_no_page_is_kept_by_a_cache_and_https_is_remembered(app, objects):  # no
     assert "no-store" not in static.headers.get("Cache-Control", "")
     app.config["SESSION_COOKIE_SECURE"] = True
     assert app.test_client().get("/login").headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+@given(st.integers(min_value=0, max_value=10**12), st.sampled_from([0, 9, 10, 305, 2**31 - 1]))
+def test_route_ids_are_bounded_by_their_pattern(number, limit):
+    """Beyond the bound no route's pattern matches, so a path of two rules (GET and POST) answers 404, not 405."""
+    assert bool(re.fullmatch(digits_up_to(limit), str(number))) == (number <= limit)

@@ -111,6 +111,9 @@ NOT_CLAIMS = {
     "A pillar's score is the weighted mean of its item scores, and the overall score the weighted mean of the "
     "pillar scores. Unanswered items are left out of the means, never counted as zero; free-text answers are "
     "evidence and are not scored.",
+    # about the evidence files, not the answers: shown exactly when the list is empty (tests/test_evidence.py)
+    "No file is attached to this self-check.",
+    "No file is attached.",
 }
 
 

@@ -23,19 +23,25 @@ from forms.selfcheck import answer_error_message
 
 from .. import audit
 from ..access import (
+    can_attach,
     can_edit,
     can_edit_actions,
     can_read_actions,
+    can_read_attachment,
+    can_review,
     can_view_org,
     get_selfcheck_or_404,
     subtree_filter,
 )
 from ..comparison.peers import peer_position
+from ..evidence import service as evidence
+from ..evidence.filetypes import MEDIA_TYPES
 from ..extensions import csrf, db
-from ..models import ORG_KINDS, Cycle, Organisation, SelfCheck, User
+from ..models import ORG_KINDS, RETURNED, Cycle, Evidence, Organisation, SelfCheck, User
 from ..rectification import service as rectification
 from ..reports.service import report_filename, report_for
 from ..reports.viewmodel import MODES
+from ..review import service as review_service
 from ..selfcheck import service
 from ..selfcheck.schemas import MAX_ANSWERS, Invalid, SaveAnswers, parse
 from . import errors, present
@@ -622,3 +628,202 @@ def close_action(selfcheck_id: int, action_id: int, body: s.CloseAction):
         selfcheck_id, action_id, lambda action, user: rectification.close_action(action, user, body.account)
     )
     return respond(action_json(action))
+
+
+# ---------------------------------------------------------------- evidence
+
+
+def evidence_json(user: User, selfcheck: SelfCheck) -> s.EvidenceList:
+    listed = evidence.listing(selfcheck, actions=can_read_attachment(user, action_id=0))
+    return s.EvidenceList(
+        files=[
+            s.EvidenceFile(
+                id=f.id,
+                item_id=f.item_id,
+                action_id=f.action_id,
+                name=f.name,
+                kind=f.kind,
+                size=f.size,
+                uploaded_at=present.timestamp(f.uploaded_at),
+                download=url_for(".evidence_content", evidence_id=f.id),
+            )
+            for files in listed.values()
+            for f in files
+        ],
+        editable=can_attach(user, selfcheck, None),
+    )
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/evidence")
+@operation(
+    summary="The evidence files of a self-check (names, sizes, dates; not their content)",
+    op_ids={"GET": "listEvidence"},
+    path=s.SelfCheckPath,
+    responses={200: ("The files.", s.EvidenceList)},
+    errors=("Unauthorized", "NotFound"),
+)
+def evidence_list(selfcheck_id: int):
+    user = api_user()
+    return respond(evidence_json(user, selfcheck_or_404(user, selfcheck_id)))
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/evidence", methods=["POST"])
+@operation(
+    summary="Attach a file (PDF, JPEG, PNG, .docx, .xlsx) to a question or a rectification action (the branch)",
+    description="The body is the file itself. Its type is read from its content, not from `name`. On a question "
+    "while the self-check is a draft of an open cycle; on an action while the cycle is open.",
+    op_ids={"POST": "uploadEvidence"},
+    path=s.SelfCheckPath,
+    query=s.EvidenceUploadQuery,
+    upload="application/octet-stream",
+    responses={
+        201: ("Attached.", s.EvidenceList),
+        413: ("Over the size limit per file or per self-check (`too_large`).", s.Error),
+        415: ("Not an accepted kind of file (`refused_type`).", s.Error),
+    },
+    errors=("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict"),
+)
+def upload_evidence(selfcheck_id: int, query: s.EvidenceUploadQuery):
+    from ..evidence.routes import refusal_message
+
+    user = api_user()
+    selfcheck = selfcheck_or_404(user, selfcheck_id)
+    require_own_branch(user, selfcheck)
+    if (query.item is None) == (query.action is None):
+        raise bad_request({"item": _("Name either a question (item) or an action.")})
+    if not can_attach(user, selfcheck, query.action):
+        raise not_editable(selfcheck)
+    data = request.get_data(cache=False)
+    try:
+        evidence.add(selfcheck, query.item, query.name, data, user, action_id=query.action)
+    except evidence.UnknownItem:
+        raise not_found() from None
+    except evidence.NotEditable:
+        raise not_editable(selfcheck) from None
+    except evidence.TooLarge as exc:
+        raise ApiError(413, "too_large", refusal_message(exc)) from None
+    except evidence.RefusedType as exc:
+        raise ApiError(415, "refused_type", refusal_message(exc)) from None
+    return respond(evidence_json(user, selfcheck), 201)
+
+
+def evidence_or_404(user: User, evidence_id: int) -> Evidence:
+    if not 0 < evidence_id < 2**31:
+        raise not_found()
+    found = db.session.get(Evidence, evidence_id)
+    if found is None or not can_read_attachment(user, found.action_id):
+        raise not_found()
+    selfcheck_or_404(user, found.selfcheck_id)
+    return found
+
+
+@bp.route("/evidence/<int:evidence_id>")
+@operation(
+    summary="The content of an evidence file",
+    op_ids={"GET": "getEvidence"},
+    path=s.EvidencePath,
+    responses={200: ("The file, as its kind's media type.", {"type": "string", "format": "binary"}, MEDIA_TYPES)},
+    errors=("Unauthorized", "NotFound"),
+)
+def evidence_content(evidence_id: int):
+    found = evidence_or_404(api_user(), evidence_id)
+    data, mimetype = evidence.content(found)
+    return send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=found.name)
+
+
+@bp.route("/evidence/<int:evidence_id>", methods=["DELETE"])
+@operation(
+    summary="Remove an evidence file (the branch, while it may attach files there)",
+    op_ids={"DELETE": "deleteEvidence"},
+    path=s.EvidencePath,
+    responses={204: ("Removed.", None)},
+    errors=("Unauthorized", "Forbidden", "NotFound", "Conflict"),
+)
+def delete_evidence(evidence_id: int):
+    user = api_user()
+    found = evidence_or_404(user, evidence_id)
+    selfcheck = found.selfcheck
+    require_own_branch(user, selfcheck)
+    if not can_attach(user, selfcheck, found.action_id):
+        raise not_editable(selfcheck)
+    try:
+        evidence.remove(found, user)
+    except evidence.NotEditable:
+        raise not_editable(selfcheck) from None
+    return current_app.response_class(status=204)
+
+
+# ---------------------------------------------------------------- the review
+
+
+def review_json(user: User, selfcheck: SelfCheck) -> s.Review:
+    return s.Review(
+        state=selfcheck.review_status,
+        reviewable=can_review(user, selfcheck),
+        history=[
+            s.ReviewDecision(
+                decision=r.decision,
+                comment=r.comment,
+                by=r.user.name,
+                at=present.timestamp(r.at),
+                comments=[s.ReviewComment(item_id=c.item_id, action_id=c.action_id, text=c.text) for c in r.comments],
+            )
+            for r in review_service.history(selfcheck)
+        ],
+    )
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/review")
+@operation(
+    summary="The review state of a self-check and the history of its decisions",
+    op_ids={"GET": "getReview"},
+    path=s.SelfCheckPath,
+    responses={200: ("The review.", s.Review)},
+    errors=("Unauthorized", "NotFound"),
+)
+def review(selfcheck_id: int):
+    user = api_user()
+    return respond(review_json(user, selfcheck_or_404(user, selfcheck_id)))
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/review", methods=["POST"])
+@operation(
+    summary="Approve (通过) or return (退回) a submitted self-check (leaders of its tree, administrators)",
+    description="A return makes it a draft again, its answers kept, and needs a comment and an open cycle.",
+    op_ids={"POST": "reviewSelfCheck"},
+    path=s.SelfCheckPath,
+    body=s.ReviewBody,
+    responses={
+        200: ("Decided: the review.", s.Review),
+        409: ("Not awaiting review (`not_submitted`), or its cycle is closed (`cycle_closed`).", s.Error),
+    },
+    errors=("BadRequest", "Unauthorized", "Forbidden", "NotFound"),
+)
+def review_selfcheck(selfcheck_id: int, body: s.ReviewBody):
+    user = api_user()
+    selfcheck = selfcheck_or_404(user, selfcheck_id)
+    if user.role not in ("leader", "admin"):
+        raise forbidden()
+    if not selfcheck.submitted:
+        raise ApiError(409, "not_submitted", _("This self-check is no longer awaiting review."))
+    comment = body.comment.strip()
+    if body.decision == RETURNED and not comment:
+        raise bad_request({"comment": _("Say what the branch should change: a returned self-check needs a comment.")})
+    item_comments = {k: v.strip() for k, v in body.item_comments.items() if v.strip()}
+    unknown = set(item_comments) - set(service.questionnaire_of(selfcheck).items)
+    if unknown:
+        raise bad_request({key: _("This question is not part of the questionnaire.") for key in sorted(unknown)})
+    try:
+        review_service.review(
+            selfcheck,
+            user,
+            body.decision,
+            comment,
+            item_comments,
+            {k: v.strip() for k, v in body.action_comments.items()},
+        )
+    except review_service.NotReviewable:
+        if selfcheck.submitted:
+            raise ApiError(409, "cycle_closed", _("This cycle is closed.")) from None
+        raise ApiError(409, "not_submitted", _("This self-check is no longer awaiting review.")) from None
+    return respond(review_json(user, selfcheck))

@@ -23,6 +23,8 @@ from app.assessment.scoring import OVERALL
 
 from ..models import ORG_KINDS, ROLES
 from ..reports.viewmodel import MODES
+from ..review.service import DECISIONS as REVIEW_DECISIONS
+from ..review.service import MAX_COMMENT
 from ..selfcheck.schemas import Answer, AnswerOrNone, Request, json_integer, no_default
 
 MAX_ID = 2**31 - 1
@@ -490,3 +492,69 @@ class Actions(Model):
     plannable: bool = Field(description="Whether new actions can be planned: the self-check has a result.")
     last_year: Tally | None = Field(description="Last year's actions, and how many of them are done.")
     actions: list[Action]
+
+
+# ---------------------------------------------------------------- evidence and the review (issue 17)
+
+
+class EvidencePath(Request):
+    evidence_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class EvidenceUploadQuery(Request):
+    name: str = Field(min_length=1, max_length=500, description="The file's name, kept for display and downloads.")
+    item: str = Field(
+        None, max_length=20, description="The question the file is evidence for.", json_schema_extra=no_default
+    )
+    action: Annotated[int, Field(ge=1, le=MAX_ID, json_schema_extra=no_default)] = Field(
+        None, description="Or: the rectification action it is evidence for."
+    )
+
+
+class EvidenceFile(Model):
+    id: int
+    item_id: str | None = Field(description="The question it is attached to, or null.")
+    action_id: int | None = Field(description="The rectification action it is attached to, or null.")
+    name: str
+    kind: Literal["pdf", "jpg", "png", "docx", "xlsx"] = Field(description="Read from the content.")
+    size: int = Field(description="In bytes.")
+    uploaded_at: Timestamp
+    download: str = Field(description="The URL of its content.")
+
+
+class EvidenceList(Model):
+    files: list[EvidenceFile]
+    editable: bool = Field(description="Whether the caller may attach files to the questions now.")
+
+
+class ReviewBody(Request):
+    decision: Literal[REVIEW_DECISIONS]  # type: ignore[valid-type]
+    comment: str = Field("", max_length=MAX_COMMENT, description="Needed to return; optional to approve.")
+    item_comments: dict[Annotated[str, Field(max_length=20)], Annotated[str, Field(max_length=MAX_COMMENT)]] = Field(
+        default_factory=dict, max_length=500, description="Question id → a comment on it."
+    )
+    action_comments: dict[Annotated[int, Field(ge=1, le=MAX_ID)], Annotated[str, Field(max_length=MAX_COMMENT)]] = (
+        Field(default_factory=dict, max_length=500, description="Rectification action id → a comment on it.")
+    )
+
+
+class ReviewComment(Model):
+    item_id: str | None
+    action_id: int | None
+    text: str
+
+
+class ReviewDecision(Model):
+    decision: Literal[REVIEW_DECISIONS]  # type: ignore[valid-type]
+    comment: str
+    by: str
+    at: Timestamp
+    comments: list[ReviewComment]
+
+
+class Review(Model):
+    state: Literal["pending", "approved", "returned"] | None = Field(
+        description="pending: submitted, awaiting review; returned: a draft again; null: a draft never returned."
+    )
+    reviewable: bool = Field(description="Whether the caller may approve or return it now.")
+    history: list[ReviewDecision] = Field(description="Every decision, oldest first.")

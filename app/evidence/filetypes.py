@@ -23,6 +23,7 @@ KINDS = {
     "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "word/document.xml"),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xl/workbook.xml"),
 }
+MEDIA_TYPES = tuple(mime for mime, _ in KINDS.values())
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc, .xls, .ppt
 
 

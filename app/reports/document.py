@@ -52,6 +52,11 @@ class _QuickFlate(pdfdoc.PDFStreamFilterZCompress):
 pdfdoc.PDFZCompress = _QuickFlate()
 
 
+def page_text(page_of: Text, page: int, total: int) -> Text:
+    """ "Page x of y" in both languages."""
+    return Text(page_of.zh % {"page": page, "pages": total}, page_of.en % {"page": page, "pages": total})
+
+
 def render_diagnostic_pdf(viewmodel: ReportViewModel, template_name: str = "default", lang: str = "bilingual") -> bytes:
     """The report as PDF bytes, in "zh", "en" or "bilingual", laid out by report_templates/<template_name>.yaml."""
     return _render(DiagnosticDocument, viewmodel, template_name, lang)
@@ -67,11 +72,16 @@ def _render(document, viewmodel: ReportViewModel, template_name: str, lang: str)
     if lang not in MODES:
         raise ValueError(f"unknown report language {lang!r} (expected one of {', '.join(MODES)})")
     template = load_template(template_name)
+    return document(viewmodel, template, Components(template, styles_for(template), lang)).render()
+
+
+def styles_for(template: ReportTemplate) -> Styles:
+    """The paragraph styles of a layout in the report font, made once per process."""
     font = report_font()
     styles = _styles_cache.get((template.name, font))
     if styles is None:
         styles = _styles_cache.setdefault((template.name, font), Styles(template, font))
-    return document(viewmodel, template, Components(template, styles, lang)).render()
+    return styles
 
 
 class _NumberedCanvas(Canvas):
@@ -163,9 +173,7 @@ class DiagnosticDocument:
             "parent": vm.subject.parent,
             "title": c.inline(self.label("report_title"), " "),
             "year": str(vm.subject.year),
-            "page": c.inline(
-                Text(page_of.zh % {"page": page, "pages": total}, page_of.en % {"page": page, "pages": total}), " "
-            ),
+            "page": c.inline(page_text(page_of, page, total), " "),
         }
         width, height = t.page_size
         left, right = t.margins["left"], width - t.margins["right"]

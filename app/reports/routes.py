@@ -10,9 +10,32 @@ from flask_login import current_user, login_required
 from .. import audit
 from ..access import get_selfcheck_or_404
 from . import service
+from .blank import blank_questionnaire
 from .viewmodel import MODES
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+@bp.route("/blank.pdf")
+@login_required
+def blank_pdf():
+    """The blank questionnaire of the current cycle, with the user's unit on every page."""
+    from ..selfcheck.routes import current_cycle
+
+    lang = request.args.get("lang", "bilingual")
+    cycle = current_cycle()
+    if lang not in MODES or cycle is None:
+        abort(404)
+    unit = current_user.organisation.name if current_user.role == "branch" else ""
+    pdf = blank_questionnaire(cycle, lang, unit)
+    response = send_file(
+        BytesIO(pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"questionnaire_{cycle.year}_{lang}.pdf",
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/<int:selfcheck_id>.pdf")
