@@ -108,3 +108,34 @@ def test_nothing_is_offered_without_last_years_self_check(app, world, client):
     assert offer(client, draft).status_code == 302
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(PrefilledAnswer)) == 0
+
+
+def test_last_years_answers_cross_a_questionnaire_change(app, world, client):
+    """Last year answered with another version (an item once yes/no may now be two counts): only
+    what this year's items read is offered, and no page fails."""
+    from app.assessment.questionnaire import available_versions
+    from app.models import Cycle
+
+    older = available_versions()[0]
+    assert older != VERSION
+    with app.app_context():
+        cycle = db.session.scalar(db.select(Cycle).where(Cycle.year == THIS_YEAR - 1))
+        cycle.questionnaire_version = older
+        db.session.commit()
+    submitted_selfcheck(app, "B1", THIS_YEAR - 1, 4)
+    login(client, "b1")
+    draft = int(client.post("/selfcheck/start").location.split("/")[2])
+    before, now = get_questionnaire(older), Q
+    for pillar in now.pillars:
+        assert client.get(f"/selfcheck/{draft}/{pillar.id}").status_code == 200
+        assert client.post(f"/selfcheck/{draft}/{pillar.id}/prefill").status_code == 302
+        page = client.get(f"/selfcheck/{draft}/{pillar.id}").text
+        for item in pillar.items:
+            old = before.items.get(item.id)
+            offered = f'data-prefilled-for="{item.id}"' in page
+            if old is None:
+                assert not offered, item.id
+            elif offered:  # what is offered is what this year's item reads from last year's answer
+                raw = old.form_value(old.parse(answers_at(4, older)[item.id]))
+                assert f'name="prefilled:{item.id}" value="{item.form_value(item.parse(raw))}"' in page
+    assert answers(app, draft) == {}

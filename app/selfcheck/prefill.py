@@ -36,11 +36,13 @@ def pending(selfcheck: SelfCheck) -> dict:
 
 def offerable(selfcheck: SelfCheck, pillar_id: str) -> dict:
     """Last year's answers this pillar could offer now: items without an answer or an offer, whose
-    value this year's questionnaire still reads (the questionnaire may have changed)."""
+    value this year's questionnaire still reads. The questionnaire may have changed between the two
+    cycles (an item once yes/no may now be two counts): an answer goes over as the text last year's
+    item writes it, and only if this year's item reads that text."""
     previous = service.previous_selfcheck(selfcheck)
     if previous is None:
         return {}
-    questionnaire = service.questionnaire_of(selfcheck)
+    questionnaire, earlier = service.questionnaire_of(selfcheck), service.questionnaire_of(previous)
     before = service.typed_answers(previous)
     taken = {
         item_id
@@ -49,10 +51,10 @@ def offerable(selfcheck: SelfCheck, pillar_id: str) -> dict:
     }
     offers = {}
     for item in questionnaire.pillar(pillar_id).items:
-        if item.id in taken or item.id not in before:
+        if item.id in taken or item.id not in before or item.id not in earlier.items:
             continue
-        try:
-            value = item.parse(item.form_value(before[item.id]))
+        try:  # last year's answer as last year's item wrote it, read by this year's item
+            value = item.parse(earlier.items[item.id].form_value(before[item.id]))
         except AnswerError:
             continue
         if value is not None:
