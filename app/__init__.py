@@ -46,6 +46,9 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    from .evidence import raise_upload_limit
+
+    app.before_request(raise_upload_limit)  # before CSRF protection reads the form
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
@@ -60,8 +63,10 @@ def create_app(config: dict | None = None) -> Flask:
     from .api.routes import bp as api_bp
     from .auth.routes import bp as auth_bp
     from .comparison.routes import bp as comparison_bp
+    from .evidence.routes import bp as evidence_bp
     from .jobs import kinds as job_kinds
     from .jobs.routes import bp as jobs_bp
+    from .rectification.routes import bp as rectification_bp
     from .reports.routes import bp as reports_bp
     from .results.routes import bp as results_bp
     from .selfcheck.routes import bp as selfcheck_bp
@@ -71,7 +76,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(selfcheck_bp)
     app.register_blueprint(results_bp)
+    app.register_blueprint(evidence_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(rectification_bp)
     app.register_blueprint(comparison_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(account_bp)

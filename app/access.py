@@ -57,8 +57,23 @@ def can_edit(user: User, selfcheck: SelfCheck) -> bool:
     )
 
 
-def can_reopen(user: User, selfcheck: SelfCheck) -> bool:
+def can_review(user: User, selfcheck: SelfCheck) -> bool:
+    """Leaders of the branch's tree (committee staff among them) and administrators approve or return it."""
     return selfcheck.submitted and user.role in ("leader", "admin") and can_view_org(user, selfcheck.organisation)
+
+
+def can_attach(user: User, selfcheck: SelfCheck, action_id: int | None) -> bool:
+    """Evidence is added and removed by the branch itself: on an item while the self-check is
+    editable, on a rectification action while its cycle is open (the measures go on after submission)."""
+    if action_id is None:
+        return can_edit(user, selfcheck)
+    return user.role == "branch" and selfcheck.organisation_id == user.organisation_id and selfcheck.cycle.is_open()
+
+
+def can_read_attachment(user: User, action_id: int | None) -> bool:
+    """Of a self-check the user may read: an item's evidence, always; an action's, not for
+    trainers (a branch's measures, owners and deadlines are not theirs to read)."""
+    return action_id is None or user.role != "trainer"
 
 
 # built once: `session.get` builds and keys a new statement on every call, and most pages call this
@@ -76,3 +91,19 @@ def get_selfcheck_or_404(user: User, selfcheck_id: int) -> SelfCheck:
     elif not can_view_org(user, selfcheck.organisation):
         abort(404)
     return selfcheck
+
+
+def can_read_actions(user: User, selfcheck: SelfCheck) -> bool:
+    """The rectification list: the branch itself, and the leaders and administrators over it.
+
+    Trainers compare results; a branch's own measures, owners and deadlines are not theirs to read.
+    """
+    if user.role == "branch":
+        return selfcheck.organisation_id == user.organisation_id
+    return user.role in ("leader", "admin") and can_view_org(user, selfcheck.organisation)
+
+
+def can_edit_actions(user: User, selfcheck: SelfCheck) -> bool:
+    """Only the branch's own users change its list, while the self-check's cycle is open
+    (submitted or not: rectification goes on after the self-check is submitted and approved)."""
+    return user.role == "branch" and selfcheck.organisation_id == user.organisation_id and selfcheck.cycle.is_open()

@@ -7,14 +7,23 @@ from flask import has_request_context, request
 from .extensions import db
 from .models import AuditEvent, User
 
+# "reopen" is kept for the events recorded before a return (退回) replaced reopening (issue 17)
 ACTIONS = (
     "login",
     "logout",
     "login_refused",
     "submit",
     "reopen",
+    "return",
+    "approve",
+    "evidence_upload",
+    "evidence_delete",
     "report_download",
     "export",
+    "action_create",
+    "action_close",
+    "action_delete",
+    "action_account",
     # the administration of accounts: the event's subject is the account acted upon
     "password_change",
     "password_reset",

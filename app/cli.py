@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
         import_answers,
         translate,
         render_report,
+        render_blank,
         export_all,
         import_all,
         create_token,
@@ -240,6 +241,32 @@ def render_report(branch_code, year, lang, output, template):
     output.write_bytes(pdf)
     draft = "" if selfcheck.submitted else " (draft: provisional scores)"
     click.echo(f"Wrote {output} ({len(pdf):,} bytes){draft}.")
+
+
+@click.command("render-blank")
+@with_appcontext
+@click.option("--year", type=click.IntRange(1, 9999), required=True, help="Year of the self-check cycle.")
+@click.option("--lang", type=click.Choice(["zh", "en", "bilingual"]), default="bilingual", show_default=True)
+@click.option(
+    "--branch", "branch_code", help="Code of a branch, whose name goes on every page (else a line to fill in)."
+)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True)
+def render_blank(year, lang, branch_code, output):
+    """Write the blank questionnaire of a cycle to a PDF file, for a paper round or a 支委会 discussion."""
+    from .reports.blank import blank_questionnaire
+
+    cycle = db.session.scalar(select(Cycle).where(Cycle.year == year))
+    if cycle is None:
+        raise click.ClickException(f"No cycle {year}.")
+    unit = ""
+    if branch_code:
+        org = db.session.scalar(select(Organisation).where(Organisation.code == branch_code))
+        if org is None:
+            raise click.ClickException(f"No organisation {branch_code}.")
+        unit = org.name
+    pdf = blank_questionnaire(cycle, lang, unit)
+    output.write_bytes(pdf)
+    click.echo(f"Wrote {output} ({len(pdf):,} bytes).")
 
 
 @click.command("export-all")

@@ -72,3 +72,10 @@ class Config:
     if os.environ.get("REPORT_FONT_PATH"):  # else app/reports/fonts.py's default, the packaged font
         REPORT_FONT_PATH = os.environ["REPORT_FONT_PATH"]
     REPORT_TEMPLATE = os.environ.get("REPORT_TEMPLATE") or "default"  # a layout of report_templates/
+    # evidence files (app/evidence/): limits in megabytes, and where they are kept
+    EVIDENCE_MAX_FILE_MB = float(os.environ.get("EVIDENCE_MAX_FILE_MB", "20"))
+    EVIDENCE_MAX_TOTAL_MB = float(os.environ.get("EVIDENCE_MAX_TOTAL_MB", "200"))  # per self-check
+    EVIDENCE_STORE = os.environ.get("EVIDENCE_STORE", "database")  # "database" or "s3"
+    EVIDENCE_S3_BUCKET = os.environ.get("EVIDENCE_S3_BUCKET") or None
+    EVIDENCE_S3_ENDPOINT_URL = os.environ.get("EVIDENCE_S3_ENDPOINT_URL") or None  # a store other than AWS
+    EVIDENCE_S3_REGION = os.environ.get("EVIDENCE_S3_REGION") or None

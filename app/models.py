@@ -1,4 +1,4 @@
-"""Database models: organisations, users, cycles, self-checks and their answers."""
+"""Database models: organisations, users, cycles, self-checks, their answers and rectification actions."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -26,12 +27,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from app.assessment.rectification import DONE as ACTION_DONE
+from app.assessment.rectification import PLANNED as ACTION_PLANNED
+
 from . import passwords
 from .extensions import db
 
 ORG_KINDS = ("committee", "general_branch", "branch")
 ROLES = ("branch", "leader", "trainer", "admin")
 DRAFT, SUBMITTED = "draft", "submitted"
+APPROVED, RETURNED = "approved", "returned"  # a leader's review decisions (通过, 退回)
+PENDING = "pending"  # submitted, awaiting the review: the state of a self-check without a decision since
 
 
 def utcnow() -> datetime:
@@ -148,16 +154,28 @@ class SelfCheck(db.Model):
     # Stored at submission, so overviews and comparisons aggregate in SQL.
     score: Mapped[float | None] = mapped_column(Float)
     level: Mapped[str | None] = mapped_column(String(20))
+    # the latest review decision since the last submission (None: not reviewed yet); a resubmission clears it
+    review_state: Mapped[str | None] = mapped_column(String(20))
 
     organisation: Mapped[Organisation] = relationship()
     cycle: Mapped[Cycle] = relationship(lazy="joined")
     answers: Mapped[list[Answer]] = relationship(back_populates="selfcheck", cascade="all, delete-orphan")
     pillar_scores: Mapped[list[PillarScore]] = relationship(cascade="all, delete-orphan")
-    reopenings: Mapped[list[Reopening]] = relationship(cascade="all, delete-orphan", order_by="Reopening.at")
+    reviews: Mapped[list[Review]] = relationship(cascade="all, delete-orphan", order_by="Review.at, Review.id")
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="selfcheck", cascade="all, delete-orphan", order_by="Evidence.uploaded_at"
+    )
 
     @property
     def submitted(self) -> bool:
         return self.status == SUBMITTED
+
+    @property
+    def review_status(self) -> str | None:
+        """None (a draft never returned), "pending", "approved" or "returned"."""
+        if self.submitted:
+            return self.review_state or PENDING
+        return self.review_state  # RETURNED, or None
 
 
 class Answer(db.Model):
@@ -196,16 +214,63 @@ class PillarScore(db.Model):
     level: Mapped[str] = mapped_column(String(20))
 
 
-class Reopening(db.Model):
-    """A submitted self-check sent back to draft: who, when and why."""
+class Review(db.Model):
+    """A leader's decision on a submitted self-check: approved (通过), or returned (退回) to the
+    branch as a draft with its answers kept, with an overall comment and optional comments on
+    items. The rows of a self-check, in order, are the history of its review.
+
+    Returning is what "reopening" was before issue 17: the reopenings became returned reviews.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    selfcheck_id: Mapped[int] = mapped_column(ForeignKey("self_check.id", ondelete="CASCADE"))
+    selfcheck_id: Mapped[int] = mapped_column(ForeignKey("self_check.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    reason: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
 
     user: Mapped[User] = relationship()
+    comments: Mapped[list[ReviewComment]] = relationship(cascade="all, delete-orphan", order_by="ReviewComment.id")
+
+
+class ReviewComment(db.Model):
+    """A reviewer's comment on one item or on one rectification action of the self-check."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[str | None] = mapped_column(String(20))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_action.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Evidence(db.Model):
+    """A file (佐证材料) attached to an item or to a rectification action of a self-check.
+
+    `name` is the uploader's file name, cleaned for display and downloads; the content is kept
+    under `key`, a generated name, in the configured store (app/evidence/storage.py).
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    selfcheck_id: Mapped[int] = mapped_column(ForeignKey("self_check.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[str | None] = mapped_column(String(20))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_action.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))  # pdf, jpg, png, docx, xlsx: read from the content
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    selfcheck: Mapped[SelfCheck] = relationship(back_populates="evidence")
+    uploaded_by: Mapped[User | None] = relationship()
+
+
+class EvidenceBlob(db.Model):
+    """The content of an evidence file kept in the database (the default store)."""
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class LoginSession(db.Model):
@@ -312,3 +377,84 @@ class Job(db.Model):
         if self.status == "done":
             return 100
         return int(self.done * 100 / self.total) if self.total else 0
+
+
+class RectificationAction(db.Model):
+    """One rectification measure (整改措施) of a self-check's rectification list (整改清单).
+
+    `origin` says what turned into it (a consistency flag, a top action, a suggestion, a low item;
+    None for a problem the branch wrote itself) and `origin_ref` names it (flag id, suggestion rule
+    id, item id); `item_id` is the questionnaire item it concerns, if any. Overdue is not a status:
+    it follows from the deadline (`app.rectification.rules`). `continues_id` links an action to the
+    action of an earlier cycle it accounts for (next year's self-check).
+    """
+
+    __tablename__ = "rectification_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    selfcheck_id: Mapped[int] = mapped_column(ForeignKey("self_check.id", ondelete="CASCADE"), index=True)
+    origin: Mapped[str | None] = mapped_column(String(20))  # flag, priority, suggestion, item
+    origin_ref: Mapped[str | None] = mapped_column(String(60))
+    item_id: Mapped[str | None] = mapped_column(String(20))
+    problem: Mapped[str] = mapped_column(Text)
+    measure: Mapped[str] = mapped_column(Text)
+    owner_name: Mapped[str] = mapped_column(String(100))
+    owner_role: Mapped[str] = mapped_column(String(100), default="")
+    deadline: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=ACTION_PLANNED)  # planned, in_progress, done
+    account: Mapped[str | None] = mapped_column(Text)  # what was done, written when closing
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    continues_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rectification_action.id", ondelete="SET NULL"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    selfcheck: Mapped[SelfCheck] = relationship()
+    continues: Mapped[RectificationAction | None] = relationship(remote_side=[id])
+    notes: Mapped[list[ActionNote]] = relationship(
+        back_populates="action", cascade="all, delete-orphan", order_by="(ActionNote.noted_on, ActionNote.id)"
+    )
+
+    @property
+    def done(self) -> bool:
+        return self.status == ACTION_DONE
+
+
+class ActionNote(db.Model):
+    """A dated progress note on a rectification action."""
+
+    __tablename__ = "action_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("rectification_action.id", ondelete="CASCADE"), index=True)
+    noted_on: Mapped[date] = mapped_column(Date)  # the day the progress happened
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    action: Mapped[RectificationAction] = relationship(back_populates="notes")
+    created_by: Mapped[User | None] = relationship()
+
+
+class PrefilledAnswer(db.Model):
+    """Last year's answer offered for an item of a new self-check, until the user confirms or changes it.
+
+    Kept apart from `Answer` so that nothing counts it (progress, scoring, submission) before the
+    user confirms it; confirming writes it as an answer and deletes it.
+    """
+
+    __tablename__ = "prefilled_answer"
+    __table_args__ = (UniqueConstraint("selfcheck_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    selfcheck_id: Mapped[int] = mapped_column(ForeignKey("self_check.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(Text)  # JSON of the typed value, as in `Answer.value`
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    @property
+    def typed_value(self):
+        return json.loads(self.value)

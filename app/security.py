@@ -115,9 +115,29 @@ def refuse_nul_bytes():
         abort(400)
 
 
+def digits_up_to(limit: int) -> str:
+    """A regular expression of the decimal numbers from 0 to `limit` (no leading zero at `limit`'s length)."""
+    text = str(limit)
+    alternatives = [rf"\d{{1,{len(text) - 1}}}"] if len(text) > 1 else []
+    for i, digit in enumerate(map(int, text)):
+        low = 1 if i == 0 and len(text) > 1 else 0
+        if digit > low:
+            alternatives.append(
+                rf"{text[:i]}[{low}-{digit - 1}]" + (rf"\d{{{len(text) - i - 1}}}" if i < len(text) - 1 else "")
+            )
+    alternatives.append(text)
+    return "(?:" + "|".join(alternatives) + ")"
+
+
 class BoundedInt(IntegerConverter):
     """`<int:…>` of every route: a number beyond the database's integer columns matches no route
-    (404), instead of reaching the driver, which cannot even bind it."""
+    (404), instead of reaching the driver, which cannot even bind it.
+
+    The bound is in the pattern, not only in the conversion: where two rules share a path (GET and
+    POST of one URL, as separate views), werkzeug answers 405 when the rule of the request's method
+    fails its conversion after the other rule's pattern matched."""
+
+    regex = digits_up_to(2**31 - 1)
 
     def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
         super().__init__(map, fixed_digits, min, max, signed)

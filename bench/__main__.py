@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["web", "reports", "comparison", "overview", "queue", "backup", "jobs", "writers"]
+BENCHMARKS = ["web", "reports", "comparison", "overview", "queue", "backup", "jobs", "writers", "evidence"]
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or BENCHMARKS:

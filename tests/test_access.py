@@ -61,10 +61,12 @@ def test_anonymous_visitors_are_sent_to_log_in(client, selfchecks):
         assert "/login" in response.location
 
 
-def test_only_leaders_and_admins_reopen_within_their_subtree(app, client, selfchecks):
+def test_only_leaders_and_admins_review_within_their_subtree(app, client, selfchecks):
     for username, allowed in (("b1", False), ("trainer", False), ("xleader", False), ("gleader", True)):
         login(client, username)
-        status = client.post(f"/results/{selfchecks['B1']}/reopen", data={"reason": "test"}).status_code
+        status = client.post(
+            f"/results/{selfchecks['B1']}/review", data={"decision": "returned", "comment": "test"}
+        ).status_code
         client.post("/logout")
         if allowed:
             assert status == 302

@@ -87,7 +87,7 @@ BEYOND = 2**63  # 9223372036854775808
         ("GET", f"/selfcheck/{BEYOND}/leadership"),
         ("GET", f"/selfcheck/{BEYOND}/review"),
         ("POST", f"/selfcheck/{BEYOND}/autosave"),
-        ("POST", f"/results/{BEYOND}/reopen"),
+        ("POST", f"/results/{BEYOND}/review"),
         ("POST", f"/account/tokens/{BEYOND}/revoke"),
         ("GET", f"/api/v1/selfchecks/{BEYOND}"),
         ("GET", f"/api/v1/cycles/{BEYOND}/questionnaire"),

@@ -31,7 +31,7 @@ def empty_app(request, tmp_path):
 def test_upgrade_matches_the_models_and_downgrades(empty_app):
     upgrade()
     tables = set(inspect(db.engine).get_table_names())
-    assert {"organisation", "user", "cycle", "self_check", "answer", "pillar_score", "reopening"} <= tables
+    assert {"organisation", "user", "cycle", "self_check", "answer", "pillar_score", "review", "evidence"} <= tables
     check()  # raises if the models and the migrated schema differ
     downgrade(revision="base")
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}

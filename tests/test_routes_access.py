@@ -4,14 +4,18 @@ the table fails the test, so a new route must say who may use it."""
 
 from __future__ import annotations
 
+import io
+from datetime import date
+
 import pytest
 
 from app.api.auth import issue_token
 from app.database import write_transaction
 from app.extensions import db
-from app.models import User
+from app.models import Evidence, RectificationAction, User
 from tests.conftest import THIS_YEAR, login, submitted_selfcheck
 
+ACTION = {"problem": "p", "measure": "m", "owner_name": "n", "deadline": "2030-01-01"}
 USERS = ("anon", "b1", "b2", "x1", "leader", "gleader", "xleader", "trainer", "admin")
 BRANCHES = ("b1", "b2", "x1")
 READERS_OF_B1 = ("leader", "gleader", "trainer", "admin")  # may read B1, never write
@@ -33,6 +37,11 @@ def own_object(own=200, readers=None, strangers=404, anon=302):
     }
 
 
+def actions_of_b1(own=200, readers=None, trainer=403, anon=302):
+    """B1's rectification list: like its self-check, but not for the trainer; readers never write."""
+    return own_object(own, readers, anon=anon) | {"trainer": trainer}
+
+
 def leaders(allowed, branch=403, anon=302):
     return {"anon": anon, **dict.fromkeys(BRANCHES, branch), **dict.fromkeys(USERS[4:], allowed)}
 
@@ -50,6 +59,7 @@ def admins(allowed):
 # (endpoint, method, path, body, expected status per user); {D}: B1's draft of this year,
 # {S}: B1's submitted self-check of last year, {J}: a job of the leader, {T}: a token of b1,
 # {U}: the user b1.
+# {A}: an action on B1's draft, {L}: an unfinished action of last year's list.
 PAGES = [
     ("index", "GET", "/", None, by(302)),
     ("auth.login", "GET", "/login", None, by(302, anon=200)),
@@ -69,20 +79,57 @@ PAGES = [
         {"json": {"answers": {"L01": "4"}}},
         own_object(200, 409, anon=401),
     ),
+    ("selfcheck.prefill_pillar", "POST", "/selfcheck/{D}/leadership/prefill", None, own_object(302, 403)),
     ("selfcheck.review", "GET", "/selfcheck/{D}/review", None, own_object(readers=302)),
     ("selfcheck.submit", "POST", "/selfcheck/{D}/submit", None, own_object(302, 403)),  # b1: back to review
     ("results.result", "GET", "/results/{S}", None, own_object()),
     ("results.result", "GET", "/results/{D}", None, own_object()),
     (
-        "results.reopen",
+        "results.review",
         "POST",
-        "/results/{S}/reopen",
-        {"reason": "x"},
-        own_object(403, 403) | {"leader": None, "gleader": None, "admin": None},
-    ),  # allowed: tested in test_selfcheck
+        "/results/{S}/review",
+        {"decision": "approved"},
+        own_object(403, 403) | {"leader": 302, "gleader": 302, "admin": 302},
+    ),
     ("results.overview", "GET", "/overview", None, leaders(200)),
+    ("evidence.evidence_list", "GET", "/selfcheck/{D}/evidence", None, own_object()),
+    (
+        "evidence.upload",
+        "POST",
+        "/selfcheck/{D}/evidence",
+        lambda: {"target": "L01", "file": pdf_upload()},
+        own_object(302, 403),
+    ),  # fmt: skip
+    ("evidence.download", "GET", "/evidence/{E}", None, own_object()),
+    ("evidence.delete", "POST", "/evidence/{E}/delete", None, own_object(403) | {"b1": None}),  # b1: test_evidence
     ("reports.diagnostic_pdf", "GET", "/reports/{S}.pdf?lang=zh", None, own_object()),
+    ("reports.blank_pdf", "GET", "/reports/blank.pdf?lang=zh", None, by(200, anon=302)),
     ("comparison.compare", "GET", "/compare", None, leaders(200)),
+    ("rectification.actions", "GET", "/selfcheck/{D}/actions", None, actions_of_b1()),
+    ("rectification.actions", "GET", "/selfcheck/{S}/actions", None, actions_of_b1()),
+    ("rectification.new", "GET", "/selfcheck/{D}/actions/new", None, actions_of_b1(302, 403)),  # b1: answer first
+    ("rectification.new", "POST", "/selfcheck/{D}/actions/new", {"problem": "x"}, actions_of_b1(302, 403)),
+    ("rectification.action", "GET", "/selfcheck/{D}/actions/{A}", None, actions_of_b1()),
+    ("rectification.action", "POST", "/selfcheck/{D}/actions/{A}", ACTION, actions_of_b1(302, 403)),
+    (
+        "rectification.add_note",
+        "POST",
+        "/selfcheck/{D}/actions/{A}/notes",
+        {"noted_on": "2000-01-01", "text": "x"},
+        actions_of_b1(302, 403),
+    ),
+    ("rectification.close", "POST", "/selfcheck/{D}/actions/{A}/close", {"account": "x"}, actions_of_b1(302, 403)),
+    ("rectification.close", "POST", "/selfcheck/{S}/actions/{L}/close", {"account": "x"}, actions_of_b1(403, 403)),
+    ("rectification.delete", "POST", "/selfcheck/{D}/actions/{A}/delete", {"confirm": "y"}, actions_of_b1(302, 403)),
+    (
+        "rectification.account",
+        "POST",
+        "/selfcheck/{D}/actions/last-year/{L}",
+        {"a{L}-done": "yes", "a{L}-account": "x"},
+        actions_of_b1(302, 403),
+    ),
+    ("rectification.export_xlsx", "GET", "/selfcheck/{D}/actions.xlsx", None, actions_of_b1()),
+    ("rectification.export_pdf", "GET", "/selfcheck/{S}/actions.pdf?lang=zh", None, actions_of_b1()),
     ("jobs.start", "POST", "/jobs", {"kind": "reports_zip", "year": str(THIS_YEAR)}, leaders(302)),
     ("jobs.start", "POST", "/jobs", {"kind": "export_xlsx", "year": str(THIS_YEAR)}, leaders(302)),
     ("jobs.start", "POST", "/jobs", {"kind": "overview_csv", "year": str(THIS_YEAR)}, leaders(302)),
@@ -148,6 +195,60 @@ API = [
     ("api.submit", "POST", "/api/v1/selfchecks/{D}/submit", None, own_object(422, 403, anon=401)),
     ("api.result", "GET", "/api/v1/selfchecks/{S}/result", None, own_object(anon=401)),
     ("api.report", "GET", "/api/v1/selfchecks/{S}/report.pdf?lang=en", None, own_object(anon=401)),
+    ("api.actions", "GET", "/api/v1/selfchecks/{D}/actions", None, actions_of_b1(anon=401)),
+    (
+        "api.create_action",
+        "POST",
+        "/api/v1/selfchecks/{D}/actions",
+        {"json": ACTION},
+        actions_of_b1(409, 403, anon=401),  # b1: no result to plan from yet
+    ),
+    (
+        "api.update_action",
+        "PATCH",
+        "/api/v1/selfchecks/{D}/actions/{A}",
+        {"json": {"measure": "m2"}},
+        actions_of_b1(200, 403, anon=401),
+    ),
+    (
+        "api.add_action_note",
+        "POST",
+        "/api/v1/selfchecks/{D}/actions/{A}/notes",
+        {"json": {"date": "2000-01-01", "text": "x"}},
+        actions_of_b1(201, 403, anon=401),
+    ),
+    (
+        "api.close_action",
+        "POST",
+        "/api/v1/selfchecks/{D}/actions/{A}/close",
+        {"json": {"account": "x"}},
+        actions_of_b1(200, 403, anon=401),
+    ),
+    (
+        "api.close_action",
+        "POST",
+        "/api/v1/selfchecks/{S}/actions/{L}/close",
+        {"json": {"account": "x"}},
+        actions_of_b1(409, 403, anon=401),
+    ),
+    ("api.evidence_list", "GET", "/api/v1/selfchecks/{D}/evidence", None, own_object(anon=401)),
+    (
+        "api.upload_evidence",
+        "POST",
+        "/api/v1/selfchecks/{D}/evidence?item=L01&name=a.pdf",
+        b"%PDF-1.4\n%%EOF\n",
+        own_object(201, 403, anon=401),
+    ),
+    ("api.evidence_content", "GET", "/api/v1/evidence/{E}", None, own_object(anon=401)),
+    ("api.delete_evidence", "DELETE", "/api/v1/evidence/{E}", None, own_object(403, anon=401) | {"b1": None}),
+    ("api.review", "GET", "/api/v1/selfchecks/{S}/review", None, own_object(anon=401)),
+    (
+        "api.review_selfcheck",
+        "POST",
+        "/api/v1/selfchecks/{S}/review",
+        {"json": {"decision": "approved"}},
+        own_object(403, 403, anon=401) | {"leader": 200, "gleader": 200, "admin": 200},
+    ),
 ]
 
 
@@ -170,7 +271,25 @@ def objects(app, world):
             if username == "b1":
                 token_id, b1_id = record.id, user.id
         db.session.commit()
-    return {"D": draft, "S": last_year, "J": job, "T": token_id, "U": b1_id}, tokens
+        action = RectificationAction(
+            selfcheck_id=draft, problem="p", measure="m", owner_name="n", deadline=date.today()
+        )
+        earlier = RectificationAction(
+            selfcheck_id=last_year, problem="p", measure="m", owner_name="n", deadline=date.today()
+        )
+        db.session.add_all([action, earlier])
+        db.session.commit()
+        actions = {"A": action.id, "L": earlier.id}
+    client = app.test_client()
+    login(client, "b1")
+    client.post(f"/selfcheck/{draft}/evidence", data={"target": "L01", "file": pdf_upload()})
+    with app.app_context():
+        evidence = db.session.scalar(db.select(Evidence.id))
+    return {"D": draft, "S": last_year, "J": job, "T": token_id, "U": b1_id, "E": evidence, **actions}, tokens
+
+
+def pdf_upload():
+    return (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "会议记录.pdf")
 
 
 def call(app, user, method, path, body, tokens, api):
@@ -181,6 +300,8 @@ def call(app, user, method, path, body, tokens, api):
     elif user != "anon":
         login(client, user)
     kwargs = {"headers": headers}
+    if callable(body):  # a body with a file, made afresh for each request
+        body = body()
     if isinstance(body, dict) and "json" in body:
         kwargs["json"] = body["json"]
     elif body:
@@ -198,6 +319,8 @@ def call(app, user, method, path, body, tokens, api):
 def test_every_route_for_every_user(app, objects, endpoint, method, path, body, expected):
     ids, tokens = objects
     url = path.format(**ids)
+    if isinstance(body, dict) and "json" not in body:
+        body = {key.format(**ids): value for key, value in body.items()}  # a form's field names may hold ids
     got = {}
     for user in USERS:
         if expected[user] is None:

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
@@ -17,7 +19,7 @@ from app.config import secret_key
 from app.database import write_transaction
 from app.extensions import db
 from app.models import AuditEvent, LoginFailure, LoginSession, SelfCheck, User
-from app.security import PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS, begin_attempt
+from app.security import PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS, begin_attempt, digits_up_to
 from tests.conftest import PASSWORD, THIS_YEAR, login, submitted_selfcheck
 from tests.test_routes_access import API, PAGES, objects  # noqa: F401  (objects: a fixture)
 
@@ -307,7 +309,7 @@ def test_the_secret_key_is_generated_once_and_shared(tmp_path, monkeypatch):
 def test_the_audit_log_records_and_only_admins_read_it(app, client, world):
     selfcheck_id = submitted_selfcheck(app, "B1", THIS_YEAR)
     login(client, "leader")
-    client.post(f"/results/{selfcheck_id}/reopen", data={"reason": "重新核对"})
+    client.post(f"/results/{selfcheck_id}/review", data={"decision": "returned", "comment": "重新核对"})
     assert client.get("/admin/audit").status_code == 403
     client.post("/logout")
     login(client, "admin")
@@ -315,20 +317,22 @@ def test_the_audit_log_records_and_only_admins_read_it(app, client, world):
     with app.app_context():
         actions = [(e.action, e.user.username if e.user else None) for e in db.session.scalars(select(AuditEvent))]
     assert ("login", "leader") in actions
-    assert ("reopen", "leader") in actions
+    assert ("return", "leader") in actions
     assert ("logout", "leader") in actions
     assert ("submit", None) in actions  # the fixture submits without a user
     assert ("login", "admin") in actions
     assert "重新核对" in page
-    assert "Reopening" in page
-    filtered = client.get("/admin/audit?action=reopen").get_data(as_text=True)
+    assert "Review: returned" in page
+    filtered = client.get("/admin/audit?action=return").get_data(as_text=True)
     assert filtered.count('<tr><th scope="row">') == 1
 
 
 def test_user_text_is_escaped(app, client, world):
     selfcheck_id = submitted_selfcheck(app, "B1", THIS_YEAR)
     login(client, "leader")
-    client.post(f"/results/{selfcheck_id}/reopen", data={"reason": "<script>alert(1)</script>"})
+    client.post(
+        f"/results/{selfcheck_id}/review", data={"decision": "returned", "comment": "<script>alert(1)</script>"}
+    )
     page = client.get(f"/results/{selfcheck_id}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -351,7 +355,7 @@ def test_nul_bytes_are_refused_before_any_query(client, world):
     login(client, "leader")
     assert client.get("/overview?year=%00").status_code == 400
     assert client.get("/compare?org=C1%00").status_code == 400
-    assert client.post("/results/1/reopen", data={"reason": "a\x00b"}).status_code == 400
+    assert client.post("/results/1/review", data={"decision": "returned", "comment": "a\x00b"}).status_code == 400
 
 
 def test_no_page_is_kept_by_a_cache_and_https_is_remembered(app, objects):  # noqa: F811
@@ -374,3 +378,9 @@ def test_no_page_is_kept_by_a_cache_and_https_is_remembered(app, objects):  # no
     assert "no-store" not in static.headers.get("Cache-Control", "")
     app.config["SESSION_COOKIE_SECURE"] = True
     assert app.test_client().get("/login").headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+@given(st.integers(min_value=0, max_value=10**12), st.sampled_from([0, 9, 10, 305, 2**31 - 1]))
+def test_route_ids_are_bounded_by_their_pattern(number, limit):
+    """Beyond the bound no route's pattern matches, so a path of two rules (GET and POST) answers 404, not 405."""
+    assert bool(re.fullmatch(digits_up_to(limit), str(number))) == (number <= limit)

@@ -59,6 +59,7 @@ class Operation:
     path: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
+    upload: str | None = None  # the body is a file of this media type, not JSON
     public: bool = False  # no token needed
 
 
@@ -123,8 +124,12 @@ def schema_of(answer) -> dict:
     return answer
 
 
-def content(description: str, model_or_schema, media_type: str = "application/json") -> dict:
-    return {"description": description, "content": {media_type: {"schema": schema_of(model_or_schema)}}}
+def content(description: str, model_or_schema, media_type: str | tuple[str, ...] = "application/json") -> dict:
+    """A response: its description and its body's schema in one media type, or in any of several."""
+    if model_or_schema is None:  # no body (204)
+        return {"description": description}
+    types = (media_type,) if isinstance(media_type, str) else media_type
+    return {"description": description, "content": {t: {"schema": schema_of(model_or_schema)} for t in types}}
 
 
 def parameters(model: type[BaseModel] | None, where: str) -> list[dict]:
@@ -154,6 +159,11 @@ def operation_object(op: Operation, op_id: str) -> dict:
         out["parameters"] = parameters(op.path, "path") + parameters(op.query, "query")
     if op.body:
         out["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema_of(op.body)}}}
+    if op.upload:
+        out["requestBody"] = {
+            "required": True,
+            "content": {op.upload: {"schema": {"type": "string", "format": "binary"}}},
+        }
     if op.public:
         out["security"] = []
     return out

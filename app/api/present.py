@@ -10,6 +10,7 @@ from datetime import datetime
 from functools import cache
 
 from app.assessment import questionnaire as q
+from app.assessment import rectification
 from app.assessment.scoring import OVERALL, Result, change_since
 from app.assessment.suggestions import Suggestion
 
@@ -248,4 +249,27 @@ def result(
         suggestions=suggestions,
         change_since_last_year=change,
         peer_position=peer_position(positions),
+    )
+
+
+def action(a: models.RectificationAction, today) -> s.Action:
+    return s.Action(
+        id=a.id,
+        selfcheck_id=a.selfcheck_id,
+        origin=a.origin,
+        origin_ref=a.origin_ref,
+        item=a.item_id,
+        problem=a.problem,
+        measure=a.measure,
+        owner_name=a.owner_name,
+        owner_role=a.owner_role,
+        deadline=a.deadline,
+        status=a.status,
+        overdue=rectification.shown_status(a.status, a.deadline, today) == rectification.OVERDUE,
+        account=a.account,
+        closed_at=timestamp(a.closed_at),
+        continues=a.continues_id,
+        created_at=timestamp(a.created_at),
+        updated_at=timestamp(a.updated_at),
+        notes=[s.ActionNote(date=n.noted_on, text=n.text, created_at=timestamp(n.created_at)) for n in a.notes],
     )

@@ -8,6 +8,7 @@ its responses, as models of `schemas.py`. The decorator validates the request wi
 
 from __future__ import annotations
 
+from dataclasses import fields
 from functools import wraps
 from io import BytesIO
 
@@ -17,14 +18,29 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
+from app.assessment.rectification import find_candidate
 from app.assessment.text import MODES
 
 from .. import audit
-from ..access import can_edit, can_view_org, get_selfcheck_or_404, subtree_filter
+from ..access import (
+    can_attach,
+    can_edit,
+    can_edit_actions,
+    can_read_actions,
+    can_read_attachment,
+    can_review,
+    can_view_org,
+    get_selfcheck_or_404,
+    subtree_filter,
+)
+from ..evidence import service as evidence
+from ..evidence.filetypes import MEDIA_TYPES
 from ..extensions import csrf, db
-from ..models import ORG_KINDS, Cycle, Organisation, SelfCheck, User
+from ..models import ORG_KINDS, RETURNED, Cycle, Evidence, Organisation, SelfCheck, User
 from ..peers import peer_position
+from ..rectification import service as rectification
 from ..reports.service import report_filename, report_for
+from ..review import service as review_service
 from ..selfcheck import service
 from ..selfcheck.forms import answer_error_message
 from ..selfcheck.schemas import MAX_ANSWERS, Invalid, SaveAnswers, parse
@@ -70,6 +86,11 @@ FIELD_MESSAGES = {
     "year": lambda: _("Expected a year, a whole number such as 2026."),
     "kind": lambda: _("Expected one of: %(choices)s.", choices=", ".join(ORG_KINDS)),
     "lang": lambda: _("Expected one of: %(choices)s.", choices=", ".join(MODES)),
+    "deadline": lambda: _("Expected a date between 2000 and 2100, as YYYY-MM-DD."),
+    "date": lambda: _("Expected a date between 2000 and 2100, as YYYY-MM-DD."),
+    "status": lambda: _("Expected one of: %(choices)s.", choices="planned, in_progress"),
+    **dict.fromkeys(("problem", "measure", "text", "account"), lambda: _("Expected a text of 1 to 2000 characters.")),
+    **dict.fromkeys(("owner_name", "owner_role"), lambda: _("Expected a name of at most 100 characters.")),
 }
 
 
@@ -436,7 +457,373 @@ def result(selfcheck_id: int):
 )
 def report(selfcheck_id: int, query: s.ReportQuery):
     selfcheck = selfcheck_or_404(api_user(), selfcheck_id)
-    pdf = report_for(selfcheck, query.lang)
+    pdf = report_for(selfcheck, query.lang, reader=api_user())
     filename = report_filename(selfcheck, query.lang)
     audit.record_now("report_download", api_user(), filename)
     return send_file(BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=filename)
+
+
+# ---------------------------------------------------------------- the rectification list
+
+
+def actions_or_403(user: User, selfcheck_id: int) -> SelfCheck:
+    """The self-check whose list `user` may read: 404 if they may not know it, 403 for a trainer."""
+    selfcheck = selfcheck_or_404(user, selfcheck_id)
+    if not can_read_actions(user, selfcheck):
+        raise forbidden()
+    return selfcheck
+
+
+def editable_actions(user: User, selfcheck_id: int) -> SelfCheck:
+    selfcheck = actions_or_403(user, selfcheck_id)
+    require_own_branch(user, selfcheck)
+    if not can_edit_actions(user, selfcheck):
+        raise cycle_closed()
+    return selfcheck
+
+
+def cycle_closed() -> ApiError:
+    return ApiError(409, "cycle_closed", _("The cycle is closed: the rectification list can no longer be changed."))
+
+
+def action_or_404(selfcheck: SelfCheck, action_id: int):
+    action = rectification.get_action(selfcheck, action_id) if 0 < action_id < 2**31 else None
+    if action is None:
+        raise not_found()
+    return action
+
+
+def action_json(action) -> s.Action:
+    return present.action(action, rectification.today())
+
+
+ACTION_ERRORS = ("BadRequest", "Unauthorized", "Forbidden", "NotFound")
+CLOSED = {409: ("The cycle is closed (`cycle_closed`): the list can no longer be changed.", s.Error)}
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/actions")
+@operation(
+    summary="The rectification list of a self-check (the branch, and the leaders over it)",
+    op_ids={"GET": "listActions"},
+    path=s.SelfCheckPath,
+    responses={200: ("The list, oldest action first.", s.Actions)},
+    errors=("Unauthorized", "Forbidden", "NotFound"),
+)
+def actions(selfcheck_id: int):
+    user = api_user()
+    selfcheck = actions_or_403(user, selfcheck_id)
+    tally = rectification.last_year_tally(selfcheck)
+    return respond(
+        s.Actions(
+            selfcheck_id=selfcheck.id,
+            editable=can_edit_actions(user, selfcheck),
+            plannable=rectification.plannable(selfcheck),
+            last_year=s.Tally(done=tally[0], total=tally[1]) if tally else None,
+            actions=[action_json(a) for a in rectification.actions_of(selfcheck)],
+        )
+    )
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/actions", methods=["POST"])
+@operation(
+    summary="Add an action to the rectification list (the branch, while the cycle is open)",
+    op_ids={"POST": "createAction"},
+    description="The self-check needs a result: submitted, or a draft with every question answered. "
+    "`source` names what triggered the action as the result offers it now (`GET …/result`: a flag's id, "
+    "a suggestion's id — `priority:` for one of the top three —, or a question's id for a low-scoring one).",
+    path=s.SelfCheckPath,
+    body=s.NewAction,
+    responses={
+        201: ("Added.", s.Action),
+        409: ("The cycle is closed (`cycle_closed`), or there is no result yet (`no_result`).", s.Error),
+    },
+    errors=ACTION_ERRORS,
+)
+def create_action(selfcheck_id: int, body: s.NewAction):
+    user = api_user()
+    selfcheck = editable_actions(user, selfcheck_id)
+    candidate = None
+    if body.source:
+        candidate = find_candidate(service.result_of(selfcheck), body.source)
+        if candidate is None:
+            raise bad_request({"source": _("The result does not offer this now.")})
+    plan = rectification.Plan(
+        problem=body.problem,
+        measure=body.measure,
+        owner_name=body.owner_name,
+        owner_role=body.owner_role,
+        deadline=body.deadline,
+    )
+    try:
+        action = rectification.create_action(selfcheck, user, plan, candidate)
+    except rectification.NotEditable:
+        raise cycle_closed() from None
+    except rectification.NoResult:
+        message = _("Answer every question first: actions are planned from the result.")
+        raise ApiError(409, "no_result", message) from None
+    response = respond(action_json(action), 201)
+    response.headers["Location"] = url_for(".actions", selfcheck_id=selfcheck.id)
+    return response
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/actions/<int:action_id>", methods=["PATCH"])
+@operation(
+    summary="Change an action (the branch, while the cycle is open)",
+    op_ids={"PATCH": "updateAction"},
+    path=s.ActionPath,
+    body=s.ActionChange,
+    responses={200: ("Changed.", s.Action), **CLOSED},
+    errors=ACTION_ERRORS,
+)
+def update_action(selfcheck_id: int, action_id: int, body: s.ActionChange):
+    given = body.model_dump(exclude_none=True)
+
+    def update(action, user):
+        plan = {f.name: given.get(f.name, getattr(action, f.name)) for f in fields(rectification.Plan)}
+        rectification.update_action(action, user, rectification.Plan(**plan), body.status)
+
+    return respond(action_json(change_action(selfcheck_id, action_id, update)))
+
+
+def change_action(selfcheck_id: int, action_id: int, change):
+    """Load an action the caller may change, `change(action, user)` it; the action."""
+    user = api_user()
+    action = action_or_404(editable_actions(user, selfcheck_id), action_id)
+    try:
+        change(action, user)
+    except rectification.NotEditable:
+        raise cycle_closed() from None
+    return action
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/actions/<int:action_id>/notes", methods=["POST"])
+@operation(
+    summary="Add a dated progress note to an action",
+    op_ids={"POST": "addActionNote"},
+    path=s.ActionPath,
+    body=s.NewNote,
+    responses={201: ("Added: the action with its notes.", s.Action), **CLOSED},
+    errors=ACTION_ERRORS,
+)
+def add_action_note(selfcheck_id: int, action_id: int, body: s.NewNote):
+    if body.date > rectification.today():
+        raise bad_request({"date": _("A progress note records what has happened: choose today or an earlier day.")})
+    action = change_action(
+        selfcheck_id, action_id, lambda action, user: rectification.add_note(action, user, body.date, body.text)
+    )
+    return respond(action_json(action), 201)
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/actions/<int:action_id>/close", methods=["POST"])
+@operation(
+    summary="Close an action as done, with a short account of what was done",
+    op_ids={"POST": "closeAction"},
+    path=s.ActionPath,
+    body=s.CloseAction,
+    responses={200: ("Closed.", s.Action), **CLOSED},
+    errors=ACTION_ERRORS,
+)
+def close_action(selfcheck_id: int, action_id: int, body: s.CloseAction):
+    action = change_action(
+        selfcheck_id, action_id, lambda action, user: rectification.close_action(action, user, body.account)
+    )
+    return respond(action_json(action))
+
+
+# ---------------------------------------------------------------- evidence
+
+
+def evidence_json(user: User, selfcheck: SelfCheck) -> s.EvidenceList:
+    listed = evidence.listing(selfcheck, actions=can_read_attachment(user, action_id=0))
+    return s.EvidenceList(
+        files=[
+            s.EvidenceFile(
+                id=f.id,
+                item_id=f.item_id,
+                action_id=f.action_id,
+                name=f.name,
+                kind=f.kind,
+                size=f.size,
+                uploaded_at=present.timestamp(f.uploaded_at),
+                download=url_for(".evidence_content", evidence_id=f.id),
+            )
+            for files in listed.values()
+            for f in files
+        ],
+        editable=can_attach(user, selfcheck, None),
+    )
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/evidence")
+@operation(
+    summary="The evidence files of a self-check (names, sizes, dates; not their content)",
+    op_ids={"GET": "listEvidence"},
+    path=s.SelfCheckPath,
+    responses={200: ("The files.", s.EvidenceList)},
+    errors=("Unauthorized", "NotFound"),
+)
+def evidence_list(selfcheck_id: int):
+    user = api_user()
+    return respond(evidence_json(user, selfcheck_or_404(user, selfcheck_id)))
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/evidence", methods=["POST"])
+@operation(
+    summary="Attach a file (PDF, JPEG, PNG, .docx, .xlsx) to a question or a rectification action (the branch)",
+    description="The body is the file itself. Its type is read from its content, not from `name`. On a question "
+    "while the self-check is a draft of an open cycle; on an action while the cycle is open.",
+    op_ids={"POST": "uploadEvidence"},
+    path=s.SelfCheckPath,
+    query=s.EvidenceUploadQuery,
+    upload="application/octet-stream",
+    responses={
+        201: ("Attached.", s.EvidenceList),
+        413: ("Over the size limit per file or per self-check (`too_large`).", s.Error),
+        415: ("Not an accepted kind of file (`refused_type`).", s.Error),
+    },
+    errors=("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict"),
+)
+def upload_evidence(selfcheck_id: int, query: s.EvidenceUploadQuery):
+    from ..evidence.routes import refusal_message
+
+    user = api_user()
+    selfcheck = selfcheck_or_404(user, selfcheck_id)
+    require_own_branch(user, selfcheck)
+    if (query.item is None) == (query.action is None):
+        raise bad_request({"item": _("Name either a question (item) or an action.")})
+    if not can_attach(user, selfcheck, query.action):
+        raise not_editable(selfcheck)
+    data = request.get_data(cache=False)
+    try:
+        evidence.add(selfcheck, query.item, query.name, data, user, action_id=query.action)
+    except evidence.UnknownItem:
+        raise not_found() from None
+    except evidence.NotEditable:
+        raise not_editable(selfcheck) from None
+    except evidence.TooLarge as exc:
+        raise ApiError(413, "too_large", refusal_message(exc)) from None
+    except evidence.RefusedType as exc:
+        raise ApiError(415, "refused_type", refusal_message(exc)) from None
+    return respond(evidence_json(user, selfcheck), 201)
+
+
+def evidence_or_404(user: User, evidence_id: int) -> Evidence:
+    if not 0 < evidence_id < 2**31:
+        raise not_found()
+    found = db.session.get(Evidence, evidence_id)
+    if found is None or not can_read_attachment(user, found.action_id):
+        raise not_found()
+    selfcheck_or_404(user, found.selfcheck_id)
+    return found
+
+
+@bp.route("/evidence/<int:evidence_id>")
+@operation(
+    summary="The content of an evidence file",
+    op_ids={"GET": "getEvidence"},
+    path=s.EvidencePath,
+    responses={200: ("The file, as its kind's media type.", {"type": "string", "format": "binary"}, MEDIA_TYPES)},
+    errors=("Unauthorized", "NotFound"),
+)
+def evidence_content(evidence_id: int):
+    found = evidence_or_404(api_user(), evidence_id)
+    data, mimetype = evidence.content(found)
+    return send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=found.name)
+
+
+@bp.route("/evidence/<int:evidence_id>", methods=["DELETE"])
+@operation(
+    summary="Remove an evidence file (the branch, while it may attach files there)",
+    op_ids={"DELETE": "deleteEvidence"},
+    path=s.EvidencePath,
+    responses={204: ("Removed.", None)},
+    errors=("Unauthorized", "Forbidden", "NotFound", "Conflict"),
+)
+def delete_evidence(evidence_id: int):
+    user = api_user()
+    found = evidence_or_404(user, evidence_id)
+    selfcheck = found.selfcheck
+    require_own_branch(user, selfcheck)
+    if not can_attach(user, selfcheck, found.action_id):
+        raise not_editable(selfcheck)
+    try:
+        evidence.remove(found, user)
+    except evidence.NotEditable:
+        raise not_editable(selfcheck) from None
+    return current_app.response_class(status=204)
+
+
+# ---------------------------------------------------------------- the review
+
+
+def review_json(user: User, selfcheck: SelfCheck) -> s.Review:
+    return s.Review(
+        state=selfcheck.review_status,
+        reviewable=can_review(user, selfcheck),
+        history=[
+            s.ReviewDecision(
+                decision=r.decision,
+                comment=r.comment,
+                by=r.user.name,
+                at=present.timestamp(r.at),
+                comments=[s.ReviewComment(item_id=c.item_id, action_id=c.action_id, text=c.text) for c in r.comments],
+            )
+            for r in review_service.history(selfcheck)
+        ],
+    )
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/review")
+@operation(
+    summary="The review state of a self-check and the history of its decisions",
+    op_ids={"GET": "getReview"},
+    path=s.SelfCheckPath,
+    responses={200: ("The review.", s.Review)},
+    errors=("Unauthorized", "NotFound"),
+)
+def review(selfcheck_id: int):
+    user = api_user()
+    return respond(review_json(user, selfcheck_or_404(user, selfcheck_id)))
+
+
+@bp.route("/selfchecks/<int:selfcheck_id>/review", methods=["POST"])
+@operation(
+    summary="Approve (通过) or return (退回) a submitted self-check (leaders of its tree, administrators)",
+    description="A return makes it a draft again, its answers kept, and needs a comment and an open cycle.",
+    op_ids={"POST": "reviewSelfCheck"},
+    path=s.SelfCheckPath,
+    body=s.ReviewBody,
+    responses={
+        200: ("Decided: the review.", s.Review),
+        409: ("Not awaiting review (`not_submitted`), or its cycle is closed (`cycle_closed`).", s.Error),
+    },
+    errors=("BadRequest", "Unauthorized", "Forbidden", "NotFound"),
+)
+def review_selfcheck(selfcheck_id: int, body: s.ReviewBody):
+    user = api_user()
+    selfcheck = selfcheck_or_404(user, selfcheck_id)
+    if user.role not in ("leader", "admin"):
+        raise forbidden()
+    if not selfcheck.submitted:
+        raise ApiError(409, "not_submitted", _("This self-check is no longer awaiting review."))
+    comment = body.comment.strip()
+    if body.decision == RETURNED and not comment:
+        raise bad_request({"comment": _("Say what the branch should change: a returned self-check needs a comment.")})
+    item_comments = {k: v.strip() for k, v in body.item_comments.items() if v.strip()}
+    unknown = set(item_comments) - set(service.questionnaire_of(selfcheck).items)
+    if unknown:
+        raise bad_request({key: _("This question is not part of the questionnaire.") for key in sorted(unknown)})
+    try:
+        review_service.review(
+            selfcheck,
+            user,
+            body.decision,
+            comment,
+            item_comments,
+            {k: v.strip() for k, v in body.action_comments.items()},
+        )
+    except review_service.NotReviewable:
+        if selfcheck.submitted:
+            raise ApiError(409, "cycle_closed", _("This cycle is closed.")) from None
+        raise ApiError(409, "not_submitted", _("This self-check is no longer awaiting review.")) from None
+    return respond(review_json(user, selfcheck))

@@ -15,13 +15,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from app.assessment.items import ITEM_TYPES
+from app.assessment import rectification as rules
+from app.assessment.items import ITEM_TYPES, storable
 from app.assessment.scoring import OVERALL
 from app.assessment.text import MODES
 
 from ..models import ORG_KINDS, ROLES
+from ..review.service import DECISIONS as REVIEW_DECISIONS
+from ..review.service import MAX_COMMENT
 from ..selfcheck.schemas import Answer, AnswerOrNone, Request, json_integer, no_default
 
 MAX_ID = 2**31 - 1
@@ -64,6 +67,76 @@ class SelfCheckPath(Request):
 
 class YearPath(Request):
     year: Annotated[int, Field(ge=0, le=MAX_YEAR)]
+
+
+class ActionPath(Request):
+    selfcheck_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+    action_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def trimmed(value):
+    """Text as the pages keep it: without surrounding spaces, and refused if no database can store it."""
+    if isinstance(value, str):
+        if not storable(value):
+            raise ValueError("unstorable text")
+        return value.strip()
+    return value
+
+
+def iso_date(value):
+    """A date as JSON carries it, "2026-06-30"; never a number."""
+    if not isinstance(value, str):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    return value
+
+
+def in_years(value: date) -> date:
+    if not rules.EARLIEST <= value <= rules.LATEST:
+        raise ValueError("a date between 2000 and 2100")
+    return value
+
+
+Prose = Annotated[str, BeforeValidator(trimmed), Field(min_length=1, max_length=rules.TEXT_MAX)]
+Name = Annotated[str, BeforeValidator(trimmed), Field(min_length=1, max_length=rules.NAME_MAX)]
+Role = Annotated[str, BeforeValidator(trimmed), Field(max_length=rules.NAME_MAX)]
+Day = Annotated[date, BeforeValidator(iso_date), AfterValidator(in_years)]
+
+
+class NewAction(Request):
+    """An action for the rectification list; `source` names what triggered it, as the result offers it."""
+
+    source: str = Field(
+        None,
+        max_length=80,
+        description="`flag:<id>`, `priority:<suggestion id>`, `suggestion:<id>` or `item:<question id>`, "
+        "as the result offers it now; omitted for a problem of the branch's own.",
+        json_schema_extra=no_default,
+    )
+    problem: Prose
+    measure: Prose
+    owner_name: Name = Field(description="Who leads it.")
+    owner_role: Role = ""
+    deadline: Day
+
+
+class ActionChange(Request):
+    """What changes; a field left out stays as it is. A status reopens a done action."""
+
+    problem: Prose = Field(None, json_schema_extra=no_default)
+    measure: Prose = Field(None, json_schema_extra=no_default)
+    owner_name: Name = Field(None, json_schema_extra=no_default)
+    owner_role: Role = Field(None, json_schema_extra=no_default)
+    deadline: Day = Field(None, json_schema_extra=no_default)
+    status: Literal[rules.PLANNED, rules.IN_PROGRESS] = Field(None, json_schema_extra=no_default)
+
+
+class NewNote(Request):
+    date: Day = Field(description="The day the progress happened: today or earlier.")
+    text: Prose
+
+
+class CloseAction(Request):
+    account: Prose = Field(description="A short account of what was done.")
 
 
 # ---------------------------------------------------------------- responses: errors
@@ -374,3 +447,114 @@ class Result(Model):
     )
     change_since_last_year: Change | None
     peer_position: PeerPosition | None
+
+
+# ---------------------------------------------------------------- responses: the rectification list
+
+
+class ActionNote(Model):
+    date: date
+    text: str
+    created_at: Timestamp
+
+
+class Action(Model):
+    id: int
+    selfcheck_id: int
+    origin: Literal[rules.ORIGINS] | None = Field(  # type: ignore[valid-type]
+        description="What triggered it; null for a problem of the branch's own."
+    )
+    origin_ref: str | None = Field(description="The flag's, suggestion's or question's id.")
+    item: str | None = Field(description="The question it concerns, if any.")
+    problem: str
+    measure: str
+    owner_name: str
+    owner_role: str
+    deadline: date
+    status: Literal[rules.STATUSES]  # type: ignore[valid-type]
+    overdue: bool = Field(description="Not done and past its deadline (computed, never stored).")
+    account: str | None = Field(description="What was done, written when it was closed.")
+    closed_at: Timestamp | None
+    continues: int | None = Field(description="The id of last year's action it accounts for.")
+    created_at: Timestamp
+    updated_at: Timestamp
+    notes: list[ActionNote]
+
+
+class Tally(Model):
+    done: int
+    total: int
+
+
+class Actions(Model):
+    selfcheck_id: int
+    editable: bool = Field(description="Whether the caller may change the list now.")
+    plannable: bool = Field(description="Whether new actions can be planned: the self-check has a result.")
+    last_year: Tally | None = Field(description="Last year's actions, and how many of them are done.")
+    actions: list[Action]
+
+
+# ---------------------------------------------------------------- evidence and the review (issue 17)
+
+
+class EvidencePath(Request):
+    evidence_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class EvidenceUploadQuery(Request):
+    name: str = Field(min_length=1, max_length=500, description="The file's name, kept for display and downloads.")
+    item: str = Field(
+        None, max_length=20, description="The question the file is evidence for.", json_schema_extra=no_default
+    )
+    action: Annotated[int, Field(ge=1, le=MAX_ID, json_schema_extra=no_default)] = Field(
+        None, description="Or: the rectification action it is evidence for."
+    )
+
+
+class EvidenceFile(Model):
+    id: int
+    item_id: str | None = Field(description="The question it is attached to, or null.")
+    action_id: int | None = Field(description="The rectification action it is attached to, or null.")
+    name: str
+    kind: Literal["pdf", "jpg", "png", "docx", "xlsx"] = Field(description="Read from the content.")
+    size: int = Field(description="In bytes.")
+    uploaded_at: Timestamp
+    download: str = Field(description="The URL of its content.")
+
+
+class EvidenceList(Model):
+    files: list[EvidenceFile]
+    editable: bool = Field(description="Whether the caller may attach files to the questions now.")
+
+
+class ReviewBody(Request):
+    decision: Literal[REVIEW_DECISIONS]  # type: ignore[valid-type]
+    comment: str = Field("", max_length=MAX_COMMENT, description="Needed to return; optional to approve.")
+    item_comments: dict[Annotated[str, Field(max_length=20)], Annotated[str, Field(max_length=MAX_COMMENT)]] = Field(
+        default_factory=dict, max_length=500, description="Question id → a comment on it."
+    )
+    action_comments: dict[Annotated[int, Field(ge=1, le=MAX_ID)], Annotated[str, Field(max_length=MAX_COMMENT)]] = (
+        Field(default_factory=dict, max_length=500, description="Rectification action id → a comment on it.")
+    )
+
+
+class ReviewComment(Model):
+    item_id: str | None
+    action_id: int | None
+    text: str
+
+
+class ReviewDecision(Model):
+    decision: Literal[REVIEW_DECISIONS]  # type: ignore[valid-type]
+    comment: str
+    by: str
+    at: Timestamp
+    comments: list[ReviewComment]
+
+
+class Review(Model):
+    state: Literal["pending", "approved", "returned"] | None = Field(
+        description="pending: submitted, awaiting review; returned: a draft again; null: a draft never returned."
+    )
+    reviewable: bool = Field(description="Whether the caller may approve or return it now.")
+    history: list[ReviewDecision] = Field(description="Every decision, oldest first.")

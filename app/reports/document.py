@@ -31,12 +31,27 @@ LABEL_VALUE = Text("%(label)s：%(value)s", "%(label)s: %(value)s")
 SERIES_STYLES = {"this_year": "solid", "last_year": "light", "peers": "outline"}
 
 
+def page_text(page_of: Text, page: int, total: int) -> Text:
+    """ "Page x of y" in both languages."""
+    return Text(page_of.zh % {"page": page, "pages": total}, page_of.en % {"page": page, "pages": total})
+
+
 def render_diagnostic_pdf(viewmodel: ReportViewModel, template_name: str = "default", lang: str = "bilingual") -> bytes:
     """The report as PDF bytes, in "zh", "en" or "bilingual", laid out by report_templates/<template_name>.yaml."""
+    return _render(DiagnosticDocument, viewmodel, template_name, lang)
+
+
+def render_rectification_pdf(viewmodel: ReportViewModel, template_name="default", lang="bilingual") -> bytes:
+    """The rectification list alone, to print and pin up: in the report's layout, with each action's
+    progress notes and account."""
+    return _render(RectificationListDocument, viewmodel, template_name, lang)
+
+
+def _render(document, viewmodel: ReportViewModel, template_name: str, lang: str) -> bytes:
     if lang not in MODES:
         raise ValueError(f"unknown report language {lang!r} (expected one of {', '.join(MODES)})")
     template = load_template(template_name)
-    return DiagnosticDocument(viewmodel, template, components_for(template, lang)).render()
+    return document(viewmodel, template, components_for(template, lang)).render()
 
 
 class _NumberedCanvas(Canvas):
@@ -128,9 +143,7 @@ class DiagnosticDocument:
             "parent": vm.subject.parent,
             "title": c.inline(self.label("report_title"), " "),
             "year": str(vm.subject.year),
-            "page": c.inline(
-                Text(page_of.zh % {"page": page, "pages": total}, page_of.en % {"page": page, "pages": total}), " "
-            ),
+            "page": c.inline(page_text(page_of, page, total), " "),
         }
         width, height = t.page_size
         left, right = t.margins["left"], width - t.margins["right"]
@@ -247,6 +260,8 @@ class DiagnosticDocument:
             if vm.previous_score
             else self.label("no_previous")
         )
+        if vm.last_year_actions:
+            change += caption(vm.last_year_actions)
         position = caption(self.label("peer_position")) + c.para(
             vm.peer_position, "h2", style={**big, "textColor": t.colours["text"]}
         )
@@ -315,6 +330,47 @@ class DiagnosticDocument:
             [0.3, 0.14, 0.16, 0.16, 0.24] if vm.peer_count else [0.4, 0.2, 0.2, 0.2],
             numeric=(1, 2, 3, 4),
         )
+
+    # ------------------------------------------------------------ the rectification list
+
+    def rectification(self) -> list:
+        """Each action with who leads it, its deadline and its status; left out for a reader who
+        may not see the list (`actions` None)."""
+        c, vm = self.c, self.vm
+        if vm.actions is None:
+            return []
+        heading = c.heading(self.label("rectification"), 1, outline=0)
+        if not vm.actions:
+            return c.titled(heading, c.para(self.label("no_actions")))
+        rows = [
+            [
+                str(number),
+                [*c.para(a.problem, "table", style={"spaceAfter": 2}), *self._measure(a)],
+                a.owner,
+                a.deadline,
+                self._status(a),
+            ]
+            for number, a in enumerate(vm.actions, 1)
+        ]
+        table = c.table(
+            ["", self.label("problem"), self.label("owner"), self.label("deadline"), self.label("status")],
+            rows,
+            [0.05, 0.53, 0.16, 0.14, 0.12],
+            numeric=(0, 4),
+        )
+        return c.titled(heading, [table])
+
+    def _measure(self, a) -> list:
+        return self._labelled("measure", a.measure)
+
+    def _labelled(self, key: str, text: str) -> list:
+        """The branch's own words (one language) after a fixed label (in the report's languages)."""
+        c = self.c
+        return c.para(f"{c.inline(self.label(key), ' / ')}{'：' if self.lang != 'en' else ': '}{text}", "small")
+
+    def _status(self, a):
+        colour = self.template.colours["warn" if a.overdue else "text"]
+        return self.c.para(a.status, "table", style={"textColor": colour, "alignment": TA_CENTER})
 
     # ------------------------------------------------------------ one section per pillar
 
@@ -432,4 +488,60 @@ class DiagnosticDocument:
             evidence.append([entry])
         body = [c.rows(evidence)] if evidence else c.para(labels("no_evidence"))
         flow += c.titled(c.heading(labels("evidence"), 2, outline=1), body)
+        files = [[f.attached_to, f.name, f.size, f.uploaded_on] for f in vm.files]
+        header = [labels("attached_to"), labels("file_name"), labels("file_size"), labels("uploaded_on")]
+        table = [c.table(header, files, [0.3, 0.42, 0.12, 0.16], numeric=(2, 3))] if files else []
+        flow += c.titled(
+            c.heading(labels("evidence_files"), 2, outline=1), table or c.para(labels("no_evidence_files"))
+        )
         return flow
+
+
+class RectificationListDocument(DiagnosticDocument):
+    """The rectification list on its own: the report's title block, page frame and table style,
+    then every action with its progress notes and, once closed, what was done."""
+
+    def story(self) -> list:
+        c, vm = self.c, self.vm
+        flow: list = [Bookmark(c.inline(self.label("rectification")), 0)]
+        flow += c.para(self.label("rectification"), "title")
+        flow += c.para(
+            fill(
+                Text("%(branch)s　%(what)s", "%(branch)s · %(what)s"),
+                branch=vm.subject.branch,
+                what=self.label("report_subtitle"),
+            ),
+            "subtitle",
+            style={"textColor": self.template.colours["text"], "spaceAfter": 4},
+        )
+        flow.append(self._facts())
+        if vm.last_year_actions:
+            flow += c.para(vm.last_year_actions, "body", style={"spaceBefore": 6})
+        flow.append(c.spacer(8))
+        if not vm.actions:
+            return flow + c.para(self.label("no_actions"))
+        flow.append(c.numbered([self._entry(a) for a in vm.actions]))
+        return flow
+
+    def _entry(self, a) -> list:
+        c, labels = self.c, self.label
+        entry = c.para(a.problem, "body", style={"spaceAfter": 1})
+        entry += self._measure(a)
+        facts = [
+            [c.cell(labels("owner"), "small"), a.owner],
+            [c.cell(labels("deadline"), "small"), a.deadline],
+            [c.cell(labels("status"), "small"), self._status(a)],
+        ]
+        entry.append(c.grid(facts, [0.2, 0.74], [("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+        if a.notes:
+            entry += c.para(labels("progress_notes"), "small", style={"spaceBefore": 2})
+            entry.append(
+                c.grid(
+                    [[c.cell(day, "small"), c.cell(text, "small")] for day, text in a.notes],
+                    [0.2, 0.74],
+                    [("LEFTPADDING", (0, 0), (-1, -1), 0)],
+                )
+            )
+        if a.account:
+            entry += self._labelled("account", a.account)
+        return entry

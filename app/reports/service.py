@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from dataclasses import replace
 from io import BytesIO
 
 from flask import current_app
@@ -11,12 +12,15 @@ from flask_babel import force_locale, pgettext
 from sqlalchemy import select
 
 from .. import peers
-from ..access import subtree_filter
+from ..access import can_read_actions, subtree_filter
+from ..answers import questionnaire_of, result_of
+from ..evidence import service as evidence
 from ..extensions import db
-from ..models import SUBMITTED, Cycle, Organisation, SelfCheck, User
-from ..selfcheck.service import previous_selfcheck, result_of
+from ..models import SUBMITTED, Cycle, Organisation, RectificationAction, SelfCheck, User
+from ..rectification import service as rectification
+from ..selfcheck.service import previous_selfcheck
 from .document import render_diagnostic_pdf
-from .viewmodel import Peers, ReportViewModel, Subject, build_viewmodel
+from .viewmodel import EvidenceFile, Peers, ReportViewModel, Subject, build_viewmodel, format_size
 
 
 def peer_figures(selfcheck: SelfCheck) -> Peers:
@@ -43,22 +47,57 @@ def subject_of(selfcheck: SelfCheck) -> Subject:
     )
 
 
-def viewmodel_for(selfcheck: SelfCheck) -> ReportViewModel:
-    """Everything the report of `selfcheck` shows, loaded and turned into a view-model."""
+def viewmodel_for(selfcheck: SelfCheck, reader: User | None = None) -> ReportViewModel:
+    """Everything the report of `selfcheck` shows, loaded and turned into a view-model.
+
+    The rectification list is in it unless `reader` is given and may not read it (a trainer);
+    a command run on the server (`reader` None) shows it.
+    """
     previous_sc = previous_selfcheck(selfcheck)
-    return build_viewmodel(
+    with_actions = reader is None or can_read_actions(reader, selfcheck)
+    viewmodel = build_viewmodel(
         result_of(selfcheck),
         subject_of(selfcheck),
         previous=result_of(previous_sc) if previous_sc else None,
         previous_year=previous_sc.cycle.year if previous_sc else None,
         peers=peer_figures(selfcheck),
+        actions=rectification.actions_of(selfcheck) if with_actions else None,
+        last_year_actions=rectification.last_year_tally(selfcheck) if with_actions else None,
+    )
+    return replace(viewmodel, files=evidence_files(selfcheck, actions=with_actions))
+
+
+def evidence_files(selfcheck: SelfCheck, actions: bool = True) -> tuple[EvidenceFile, ...]:
+    """The files attached to the self-check's items, in questionnaire order, then to its actions
+    (unless `actions` is False: a reader who may not see the rectification list)."""
+    listed = evidence.listing(selfcheck, actions=actions)
+    order = {item_id: n for n, item_id in enumerate(questionnaire_of(selfcheck).items)}
+    problems = dict(
+        db.session.execute(
+            select(RectificationAction.id, RectificationAction.problem).where(
+                RectificationAction.selfcheck_id == selfcheck.id
+            )
+        ).all()
+    )
+    keys = sorted(listed, key=lambda k: (isinstance(k, int), order.get(k, k) if isinstance(k, str) else k))
+    return tuple(
+        EvidenceFile(
+            problems.get(key, "") if isinstance(key, int) else key,
+            f.name,
+            format_size(f.size),
+            f.uploaded_at.strftime("%Y-%m-%d"),
+        )
+        for key in keys
+        for f in listed[key]
     )
 
 
-def report_for(selfcheck: SelfCheck, lang: str = "bilingual", template: str | None = None) -> bytes:
-    """The diagnostic report of `selfcheck` as PDF bytes."""
+def report_for(
+    selfcheck: SelfCheck, lang: str = "bilingual", template: str | None = None, *, reader: User | None = None
+) -> bytes:
+    """The diagnostic report of `selfcheck` as PDF bytes, as `reader` may see it (see `viewmodel_for`)."""
     template = template or current_app.config.get("REPORT_TEMPLATE", "default")
-    return render_diagnostic_pdf(viewmodel_for(selfcheck), template, lang)
+    return render_diagnostic_pdf(viewmodel_for(selfcheck, reader), template, lang)
 
 
 def report_filename(selfcheck: SelfCheck, lang: str) -> str:
@@ -106,7 +145,7 @@ def bundle_zip(user: User, cycle: Cycle, lang: str = "bilingual", progress=None,
         for done, selfcheck in enumerate(selfchecks, 1):
             stamp = (selfcheck.submitted_at or selfcheck.updated_at).timetuple()[:6]
             info = zipfile.ZipInfo(bundle_entry_name(selfcheck, lang, ui), date_time=stamp)
-            archive.writestr(info, report_for(selfcheck, lang))
+            archive.writestr(info, report_for(selfcheck, lang, reader=user))
             if progress:
                 progress(done, len(selfchecks))
     return buffer.getvalue()

@@ -20,7 +20,7 @@ from app.assessment.questionnaire import available_versions, get_questionnaire
 from app.assessment.yamlfile import YamlReader
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "report_templates"
-SECTIONS = ("summary", "pillars", "appendix")
+SECTIONS = ("summary", "rectification", "pillars", "appendix")
 PAGE_SIZES = {"A4": pagesizes.A4, "A5": pagesizes.A5, "letter": pagesizes.letter, "legal": pagesizes.legal}
 FONT_SIZES = ("title", "subtitle", "h1", "h2", "body", "small", "table")
 COLOURS = ("primary", "text", "muted", "rule", "shade", "table_header", "good", "warn")

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 
 from flask_babel import format_date
 
+from app.assessment import rectification as rules
 from app.assessment.questionnaire import Level, Questionnaire, Text
 from app.assessment.scoring import ItemResult, Result, change_since
 from app.assessment.suggestions import Suggestion
@@ -134,6 +135,34 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class ActionView:
+    """One action of the rectification list: the branch's own words, and fixed labels in both languages."""
+
+    problem: str
+    measure: str
+    owner: str  # name, and role when given
+    deadline: Text
+    status: Text
+    overdue: bool
+    account: str | None  # what was done, once closed
+    notes: tuple[tuple[Text, str], ...]  # (date, text) of each progress note, oldest first
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """A file attached as evidence, as the appendix lists it: never its content."""
+
+    attached_to: str  # the item id, or the rectification action's problem
+    name: str
+    size: str  # "840 KB", "2.4 MB"
+    uploaded_on: str  # YYYY-MM-DD
+
+
+def format_size(size: int) -> str:
+    return f"{max(1, round(size / 1024))} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
+
+
+@dataclass(frozen=True)
 class ReportViewModel:
     labels: dict[str, Text]
     questionnaire_title: Text
@@ -155,6 +184,9 @@ class ReportViewModel:
     pillars: tuple[PillarSection, ...]
     levels: tuple[LevelView, ...]
     evidence: tuple[Evidence, ...]
+    actions: tuple[ActionView, ...] | None = None  # None: not for this reader (the section is left out)
+    last_year_actions: Text | None = None  # "last year's rectification: N of M done"
+    files: tuple[EvidenceFile, ...] = ()  # set by `reports.service` from the evidence store's list
 
     def label(self, key: str) -> Text:
         return self.labels[key]
@@ -265,7 +297,27 @@ def report_labels(subject: Subject, previous_year: int | None) -> dict[str, Text
             "description": _("Description"),
             "evidence": _("Evidence given"),
             "no_evidence": _("No free-text evidence was given."),
+            "evidence_files": _("Evidence files"),
+            "attached_to": _("Attached to"),
+            "file_name": _("File"),
+            "file_size": _("Size"),
+            "uploaded_on": _("Uploaded on"),
+            "no_evidence_files": _("No file is attached to this self-check."),
             "page_of": _("Page %(page)s of %(pages)s"),
+            "rectification": _("Rectification list"),
+            "no_actions": _("No rectification action has been planned yet."),
+            "problem": _("Problem"),
+            "measure": _("Rectification measure"),
+            "owner": _("Led by"),
+            "deadline": _("Deadline"),
+            "status": _("Status"),
+            "planned": _("Planned"),
+            "in_progress": _("In progress"),
+            "done": _("Done"),
+            "overdue": _("Overdue"),
+            "account": _("What was done"),
+            "progress_notes": _("Progress notes"),
+            "last_year_actions": _("Last year's rectification: %(done)s of %(total)s done"),
         }
 
     return in_both_languages(collect)
@@ -343,6 +395,31 @@ def _peer_note(subject: Subject, peers: Peers, labels: dict[str, Text], dates: d
     return labels["peers_too_few"]
 
 
+def long_date(day: date) -> Text:
+    return Text(f"{day.year}年{day.month}月{day.day}日", day.isoformat())
+
+
+def action_views(actions, labels: dict[str, Text], today: date) -> tuple[ActionView, ...]:
+    """The rectification list's rows. `actions` are objects with the fields of a
+    `RectificationAction` (and its `notes`), oldest first."""
+    views = []
+    for a in actions:
+        shown = rules.shown_status(a.status, a.deadline, today)
+        views.append(
+            ActionView(
+                problem=a.problem,
+                measure=a.measure,
+                owner=f"{a.owner_name}（{a.owner_role}）" if a.owner_role else a.owner_name,
+                deadline=long_date(a.deadline),
+                status=labels[shown],
+                overdue=shown == rules.OVERDUE,
+                account=a.account if a.status == rules.DONE else None,
+                notes=tuple((long_date(n.noted_on), n.text) for n in a.notes),
+            )
+        )
+    return tuple(views)
+
+
 def build_viewmodel(
     result: Result,
     subject: Subject,
@@ -351,9 +428,13 @@ def build_viewmodel(
     previous_year: int | None = None,
     peers: Peers | None = None,
     today: date | datetime | None = None,
+    actions=None,
+    last_year_actions: tuple[int, int] | None = None,
 ) -> ReportViewModel:
     """The report of one self-check. `previous` is last year's result, `peers` the peer figures.
 
+    `actions` is the rectification list (objects with the fields of a `RectificationAction`), None
+    when the reader may not see it; `last_year_actions` is (done, total) of last year's actions.
     `today` is the report's date (default: now, in the app's time zone).
     """
     questionnaire = result.questionnaire
@@ -443,4 +524,14 @@ def build_viewmodel(
             for r in pr.items
             if not r.item.scored
         ),
+        actions=None if actions is None else action_views(actions, labels, _day(today)),
+        last_year_actions=fill(
+            labels["last_year_actions"], done=str(last_year_actions[0]), total=str(last_year_actions[1])
+        )
+        if last_year_actions
+        else None,
     )
+
+
+def _day(today: date | datetime) -> date:
+    return today.date() if isinstance(today, datetime) else today

@@ -1,6 +1,7 @@
 """The overview of the branches under a leader, trainer or admin: their state in one cycle,
-filtered by status and sub-organisation, searched by code or name, sorted and paged, all in
-SQL; and the same list as CSV or XLSX (a background job).
+its review and the progress of its rectification list, filtered by status, review state,
+rectification and sub-organisation, searched by code or name, sorted and paged, all in SQL;
+and the same list as CSV or XLSX (a background job).
 
 Measured with `python -m bench overview` on 10,000 branches: a page is three statements
 (the counts per status, one page of rows, the answered counts of its drafts).
@@ -12,22 +13,39 @@ import csv
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from app.assessment.questionnaire import get_questionnaire
 
 from ..access import can_view_org, subtree_filter
 from ..extensions import db
-from ..models import DRAFT, SUBMITTED, Answer, Cycle, Organisation, SelfCheck, User
+from ..models import (
+    ACTION_DONE,
+    APPROVED,
+    DRAFT,
+    PENDING,
+    RETURNED,
+    SUBMITTED,
+    Answer,
+    Cycle,
+    Organisation,
+    RectificationAction,
+    SelfCheck,
+    User,
+)
 from ..spreadsheet import Workbook, inert
 
 NOT_STARTED = "not_started"
 STATUSES = (NOT_STARTED, DRAFT, SUBMITTED)
+REVIEW_STATES = (PENDING, APPROVED, RETURNED)
+# the rectification filter: some action is overdue; every action is done; no action is planned
+OVERDUE, ALL_DONE, NO_ACTIONS = "overdue", "all_done", "no_actions"
+RECTIFICATION = (OVERDUE, ALL_DONE, NO_ACTIONS)
 SORTS = ("code", "status", "-score", "score")  # "-": highest first
 PER_PAGE = 50
 MAX_QUERY = 50
@@ -36,6 +54,8 @@ MAX_QUERY = 50
 @dataclass(frozen=True)
 class Filters:
     status: str | None = None
+    review: str | None = None  # one of REVIEW_STATES
+    rectification: str | None = None  # one of RECTIFICATION
     org: Organisation | None = None  # only the subtree of this organisation
     query: str = ""  # part of a code or a name
     sort: str = "code"
@@ -43,7 +63,8 @@ class Filters:
 
     def args(self, **changes) -> dict:
         """The URL arguments of these filters (with `changes`), for links and forms."""
-        values = {"status": self.status, "org": self.org.code if self.org else None, "q": self.query}
+        values = {"status": self.status, "review": self.review, "rectification": self.rectification}
+        values |= {"org": self.org.code if self.org else None, "q": self.query}
         values |= {"sort": self.sort if self.sort != "code" else None, "page": self.page if self.page > 1 else None}
         values |= changes
         return {k: v for k, v in values.items() if v}
@@ -59,6 +80,10 @@ class Row:
     score: float | None
     level: str | None
     submitted_at: datetime | None
+    review: str | None  # pending, approved, returned; None for a draft never returned
+    actions: int  # rectification actions planned
+    done: int
+    overdue: int  # not done and past their deadline
     answered: int | None  # drafts only
 
 
@@ -89,7 +114,7 @@ def filters_from(user: User, args: Mapping) -> Filters:
         org = db.session.scalar(select(Organisation).where(Organisation.code == code[:20]))
         if org is None or not can_view_org(user, org):
             raise LookupError(code)
-    status = args.get("status")
+    status, review, rectification = args.get("status"), args.get("review"), args.get("rectification")
     sort = args.get("sort")
     try:
         page = int(args.get("page") or 1)
@@ -97,6 +122,8 @@ def filters_from(user: User, args: Mapping) -> Filters:
         page = 1
     return Filters(
         status=status if status in STATUSES else None,
+        review=review if review in REVIEW_STATES else None,
+        rectification=rectification if rectification in RECTIFICATION else None,
         org=org,
         query=(args.get("q") or "").strip()[:MAX_QUERY],
         sort=sort if sort in SORTS else "code",
@@ -119,6 +146,27 @@ def _like(text: str) -> str:
 
 status_column = case((SelfCheck.id.is_(None), literal(NOT_STARTED)), else_=SelfCheck.status)
 status_order = case((SelfCheck.id.is_(None), 0), (SelfCheck.status == DRAFT, 1), else_=2)
+review_column = case(
+    (SelfCheck.status == SUBMITTED, func.coalesce(SelfCheck.review_state, PENDING)), else_=SelfCheck.review_state
+)
+
+# each self-check's rectification actions counted: planned, done, overdue (not done, deadline passed)
+_not_done = RectificationAction.status != ACTION_DONE
+progress = (
+    select(
+        RectificationAction.selfcheck_id,
+        func.count().label("total"),
+        func.sum(case((RectificationAction.status == ACTION_DONE, 1), else_=0)).label("done"),
+        func.sum(case((and_(_not_done, RectificationAction.deadline < bindparam("today")), 1), else_=0)).label(
+            "overdue"
+        ),
+    )
+    .group_by(RectificationAction.selfcheck_id)
+    .subquery("progress")
+)
+actions_column = func.coalesce(progress.c.total, 0)
+done_column = func.coalesce(progress.c.done, 0)
+overdue_column = func.coalesce(progress.c.overdue, 0)
 
 
 def _statement(user: User, cycle: Cycle, filters: Filters, columns):
@@ -128,8 +176,17 @@ def _statement(user: User, cycle: Cycle, filters: Filters, columns):
         select(*columns)
         .select_from(Organisation)
         .outerjoin(SelfCheck, and_(SelfCheck.organisation_id == Organisation.id, SelfCheck.cycle_id == cycle.id))
+        .outerjoin(progress, progress.c.selfcheck_id == SelfCheck.id)
         .where(Organisation.kind == "branch", subtree_filter(user))
     )
+    if filters.review:
+        statement = statement.where(review_column == filters.review)
+    if filters.rectification == OVERDUE:
+        statement = statement.where(overdue_column > 0)
+    elif filters.rectification == ALL_DONE:
+        statement = statement.where(actions_column > 0, done_column == actions_column)
+    elif filters.rectification == NO_ACTIONS:
+        statement = statement.where(SelfCheck.id.is_not(None), actions_column == 0)
     if filters.org is not None:
         statement = statement.where(Organisation.in_subtree(filters.org.path))
     if filters.query:
@@ -155,6 +212,10 @@ def _rows(user: User, cycle: Cycle, filters: Filters):
             SelfCheck.score,
             SelfCheck.level,
             SelfCheck.submitted_at,
+            review_column,
+            actions_column,
+            done_column,
+            overdue_column,
         ),
     ).outerjoin(parent, parent.id == Organisation.parent_id)
     if filters.status:
@@ -188,18 +249,20 @@ def _with_answered(rows) -> list[Row]:
 def overview_page(user: User, cycle: Cycle, filters: Filters, per_page: int = PER_PAGE) -> Page:
     """One page of the branches under the filters, with the counts per status."""
     counting = _statement(user, cycle, filters, (status_column, func.count())).group_by(status_column)
-    counted = dict(db.session.execute(counting).all())
+    counted = dict(db.session.execute(counting, {"today": date.today()}).all())
     counts = {status: counted.get(status, 0) for status in STATUSES}
     total = counts[filters.status] if filters.status else sum(counts.values())
     pages = max(1, -(-total // per_page))
     page = min(filters.page, pages)
-    rows = db.session.execute(_rows(user, cycle, filters).limit(per_page).offset((page - 1) * per_page)).all()
+    rows = db.session.execute(
+        _rows(user, cycle, filters).limit(per_page).offset((page - 1) * per_page), {"today": date.today()}
+    ).all()
     return Page(_with_answered(rows), counts, total, page, pages)
 
 
 def all_rows(user: User, cycle: Cycle, filters: Filters) -> list[Row]:
     """Every branch under the filters, in their order (the export)."""
-    return _with_answered(db.session.execute(_rows(user, cycle, filters)).all())
+    return _with_answered(db.session.execute(_rows(user, cycle, filters), {"today": date.today()}).all())
 
 
 # ---------------------------------------------------------------- the list as CSV or XLSX

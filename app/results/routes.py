@@ -8,12 +8,16 @@ from flask_login import current_user, login_required
 
 from app.assessment.questionnaire import get_questionnaire
 from app.assessment.scoring import change_since
+from app.models import RETURNED
 
-from ..access import can_edit, can_reopen, get_selfcheck_or_404
+from ..access import can_edit, can_read_actions, can_review, get_selfcheck_or_404
+from ..evidence import service as evidence
 from ..peers import peer_position
+from ..rectification import service as actions
+from ..review import service as review_service
+from ..review.forms import review_form_class
 from ..selfcheck import service
 from . import overview as overview_list
-from .forms import ReopenForm
 
 bp = Blueprint("results", __name__)
 
@@ -32,30 +36,60 @@ def result(selfcheck_id: int):
         previous=previous_sc,
         change=change_since(result, previous),
         can_edit=can_edit(current_user, selfcheck),
-        reopen_form=ReopenForm() if can_reopen(current_user, selfcheck) and selfcheck.cycle.is_open() else None,
+        review_form=review_form_class(result.questionnaire)() if can_review(current_user, selfcheck) else None,
+        review_actions=review_service.actions_of(selfcheck) if can_review(current_user, selfcheck) else [],
+        reviews=review_service.history(selfcheck),
+        evidence=evidence.listing(selfcheck),
         peers=peer_position(selfcheck),
+        rectification=actions.summary(selfcheck) if can_read_actions(current_user, selfcheck) else None,
     )
 
 
-@bp.route("/results/<int:selfcheck_id>/reopen", methods=["POST"])
+@bp.route("/results/<int:selfcheck_id>/review", methods=["POST"])
 @login_required
-def reopen(selfcheck_id: int):
+def review(selfcheck_id: int):
+    """A leader approves (通过) or returns (退回) a submitted self-check."""
     selfcheck = get_selfcheck_or_404(current_user, selfcheck_id)
-    if not can_reopen(current_user, selfcheck):
+    if not can_review(current_user, selfcheck):
         abort(403)
-    form = ReopenForm()
-    if form.validate():
-        try:
-            service.reopen(selfcheck, current_user._get_current_object(), form.reason.data.strip())
-        except service.NotEditable:
-            flash(_("The %(year)s cycle is closed: its self-checks can no longer be reopened.",
+    form = review_form_class(service.questionnaire_of(selfcheck))()
+    if not form.validate():
+        for field in form:
+            for error in field.errors:
+                flash(error, "error")
+        return redirect(url_for(".result", selfcheck_id=selfcheck.id, _anchor="review"))
+    decision = form.decision.data
+    try:
+        review_service.review(
+            selfcheck,
+            current_user._get_current_object(),
+            decision,
+            (form.comment.data or "").strip(),
+            form.item_comments(),
+            action_comments(request.form),
+        )
+    except review_service.NotReviewable:
+        if decision == RETURNED and selfcheck.submitted:
+            flash(_("The %(year)s cycle is closed: its self-checks can no longer be returned.",
                     year=selfcheck.cycle.year), "error")  # fmt: skip
         else:
-            flash(_("The self-check is a draft again; the branch can change and resubmit it."), "success")
+            flash(_("This self-check is no longer awaiting review."), "error")
     else:
-        for error in form.reason.errors:
-            flash(error, "error")
+        if decision == RETURNED:
+            flash(_("The self-check is returned: the branch can change it and submit it again."), "success")
+        else:
+            flash(_("The self-check is approved."), "success")
     return redirect(url_for(".result", selfcheck_id=selfcheck.id))
+
+
+def action_comments(posted) -> dict[int, str]:
+    """Action id → the comment typed beside it (`action_<id>`, at most MAX_COMMENT characters); the
+    service keeps only the self-check's own actions."""
+    comments = {}
+    for name, text in posted.items():
+        if name.startswith("action_") and name[7:].isdigit() and text.strip():
+            comments[int(name[7:])] = text.strip()[: review_service.MAX_COMMENT]
+    return comments
 
 
 @bp.route("/overview")

@@ -17,17 +17,20 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
 from ..access import can_edit, get_selfcheck_or_404
+from ..evidence.service import counts as evidence_counts
 from ..extensions import db
 from ..i18n import current_lang
 from ..models import Cycle, SelfCheck
-from . import service
+from ..rectification import service as actions
+from ..review.service import open_return
+from . import prefill, service
 from .forms import answer_error_message, pillar_form_class
 from .schemas import PAGE_ID, Invalid, PageSave, parse
 
@@ -67,12 +70,13 @@ def home():
                 SelfCheck.organisation_id == current_user.organisation_id, SelfCheck.cycle_id == cycle.id
             )
         )
-    reopening = None
+    returned_review = questionnaire = rectification = None
     if selfcheck:
         questionnaire, answers = service.questionnaire_of(selfcheck), service.typed_answers(selfcheck)
         progress = service.progress_of(questionnaire, answers)
         resume = resume_url(selfcheck, questionnaire, answers)
-        reopening = service.reopening_of(selfcheck)
+        returned_review = open_return(selfcheck)
+        rectification = actions.summary(selfcheck)
     if cycle:
         previous = service.submitted_before(current_user.organisation_id, cycle.year)
     return render_template(
@@ -82,7 +86,9 @@ def home():
         previous=previous,
         progress=progress,
         resume=resume,
-        reopening=reopening,
+        returned_review=returned_review,
+        questionnaire=questionnaire,
+        rectification=rectification,
     )
 
 
@@ -122,9 +128,10 @@ def pillar(selfcheck_id: int, pillar_id: str):
         valid = form.validate()  # CSRFProtect has already refused a request without a valid token
         bases = {k[5:]: v for k, v in request.form.items() if k.startswith("base:")}
         writer, seq = page_order(request.form.get("writer"), request.form.get("seq", type=int))
-        outcome = service.save_answers(
-            selfcheck, form.valid_answers(), current_user, writer=writer, seq=seq, base=bases
-        )
+        posted = form.valid_answers()
+        for item_id in prefill.unconfirmed(posted, request.form):  # last year's, offered: not an answer yet
+            del posted[item_id]
+        outcome = service.save_answers(selfcheck, posted, current_user, writer=writer, seq=seq, base=bases)
         conflicts = outcome.conflicts
         if valid and not conflicts:
             flash(_("Your answers are saved."), "success")
@@ -151,17 +158,20 @@ def pillar(selfcheck_id: int, pillar_id: str):
         status = 200
     if answers is None:
         answers = service.typed_answers(selfcheck)
+    offered = prefill.pending(selfcheck)
     return (
         render_template(
             "selfcheck/pillar.html",
             selfcheck=selfcheck,
             questionnaire=questionnaire,
             pillar=questionnaire.pillar(pillar_id),
-            items_html=render_items(questionnaire, pillar_id, form, bases, conflicts),
+            items_html=render_items(questionnaire, pillar_id, form, bases, conflicts, offered),
+            can_prefill=bool(prefill.offerable(selfcheck, pillar_id)),
             flags_after=flags_by_item(questionnaire, pillar_id),
             open_flags=service.open_flags(questionnaire, answers),
             progress=service.progress_of(questionnaire, answers),
-            reopening=service.reopening_of(selfcheck),
+            returned_review=open_return(selfcheck),
+            evidence_counts=evidence_counts(selfcheck),
             page_id=secrets.token_urlsafe(9),  # names this page load, the writer of its saves
         ),
         status,
@@ -180,9 +190,10 @@ def flags_by_item(questionnaire, pillar_id: str) -> dict[str, list]:
     return placed
 
 
-def render_items(questionnaire, pillar_id: str, form, bases: dict, conflicts: dict) -> list[Markup]:
+def render_items(questionnaire, pillar_id: str, form, bases: dict, conflicts: dict, offered: dict) -> list[Markup]:
     """The HTML of each item of a pillar page: the stored answers (`bases`) on a GET, where
-    `form` is None, the posted ones with their errors after a POST.
+    `form` is None, the posted ones with their errors after a POST. An item without an answer
+    that has last year's answer `offered` shows it, marked as such (`prefill_marker`).
 
     An item without an error or a conflict looks the same whenever it has the same value,
     so its HTML is rendered once per language and value and then reused: the page is
@@ -193,6 +204,10 @@ def render_items(questionnaire, pillar_id: str, form, bases: dict, conflicts: di
     for item in questionnaire.pillar(pillar_id).items:
         base = bases.get(item.id) or ""
         field = form[item.id] if form is not None else SimpleNamespace(data=base, errors=())
+        if item.id in offered:
+            raw = item.form_value(offered[item.id])
+            if form is None:
+                field = SimpleNamespace(data=raw, errors=())
         if field.errors or item.id in conflicts:
             html.append(
                 _render_item(
@@ -205,7 +220,15 @@ def render_items(questionnaire, pillar_id: str, form, bases: dict, conflicts: di
             )
         else:
             html.append(_cached_item(questionnaire, item, lang, field.data or "", base))
+        if item.id in offered:
+            html[-1] = prefill_marker(item, item.form_value(offered[item.id])) + html[-1]
     return html
+
+
+def prefill_marker(item, raw: str) -> Markup:
+    """The mark above an item showing last year's answer: not counted until confirmed or changed."""
+    template = current_app.jinja_env.get_template("selfcheck/_prefilled.html")
+    return Markup(template.render(item=item, raw=raw))
 
 
 def _render_item(questionnaire, item, field, base, conflict) -> Markup:
@@ -242,6 +265,30 @@ def page_order(page_id, seq) -> tuple[str | None, int | None]:
     if isinstance(page_id, str) and PAGE_ID.fullmatch(page_id):
         return service.page_writer(page_id), seq
     return None, None
+
+
+@bp.route("/<int:selfcheck_id>/<pillar_id>/prefill", methods=["POST"])
+@login_required
+def prefill_pillar(selfcheck_id: int, pillar_id: str):
+    """Offer last year's answers for this pillar's unanswered items, each to confirm or change."""
+    selfcheck = get_selfcheck_or_404(current_user, selfcheck_id)
+    editable_or_403(selfcheck)
+    if pillar_id not in {p.id for p in service.questionnaire_of(selfcheck).pillars}:
+        abort(404)
+    try:
+        count = prefill.prefill_pillar(selfcheck, pillar_id)
+    except service.NotEditable:
+        abort(403)
+    if count:
+        shown = ngettext(
+            "Last year's answer is shown for %(num)d question: confirm it or change it.",
+            "Last year's answers are shown for %(num)d questions: confirm each or change it.",
+            count,
+        )
+        flash(shown)
+    else:
+        flash(_("Last year's answers offer nothing more for this page."))
+    return redirect(url_for(".pillar", selfcheck_id=selfcheck.id, pillar_id=pillar_id))
 
 
 @bp.route("/<int:selfcheck_id>/autosave", methods=["POST"])
@@ -299,7 +346,7 @@ def review(selfcheck_id: int):
         selfcheck=selfcheck,
         result=result,
         progress=service.progress_of(result.questionnaire, answers),
-        reopening=service.reopening_of(selfcheck),
+        returned_review=open_return(selfcheck),
         resume=resume_url(selfcheck, result.questionnaire, answers),
     )
 

@@ -12,13 +12,14 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.assessment.items import AnswerError, Item
-from app.assessment.questionnaire import Questionnaire, get_questionnaire
-from app.assessment.scoring import Result, raised_flags, score_selfcheck
+from app.assessment.questionnaire import Questionnaire
+from app.assessment.scoring import Result, raised_flags
 
 from .. import audit
+from ..answers import questionnaire_of, result_of, typed_answers  # noqa: F401 (the pages and the API read them here too)
 from ..database import write_transaction
 from ..extensions import db
-from ..models import DRAFT, SUBMITTED, Answer, Cycle, Organisation, PillarScore, Reopening, SelfCheck, User, utcnow
+from ..models import DRAFT, SUBMITTED, Answer, Cycle, Organisation, PillarScore, SelfCheck, User, utcnow
 
 
 class NotEditable(Exception):
@@ -37,26 +38,6 @@ class Unconfirmed(Exception):
     def __init__(self, flags):
         super().__init__(", ".join(flags))
         self.flags = flags
-
-
-def questionnaire_of(selfcheck: SelfCheck) -> Questionnaire:
-    return get_questionnaire(selfcheck.cycle.questionnaire_version)
-
-
-ANSWERS = select(Answer.item_id, Answer.value).where(
-    Answer.selfcheck_id == bindparam("selfcheck_id"), Answer.value != "null"
-)
-
-
-def typed_answers(selfcheck: SelfCheck) -> dict:
-    """Item id → typed value of every answered item, read in one query."""
-    rows = db.session.execute(ANSWERS, {"selfcheck_id": selfcheck.id})
-    return {item_id: json.loads(value) for item_id, value in rows}
-
-
-def result_of(selfcheck: SelfCheck, answers: dict | None = None) -> Result:
-    """The self-check scored; `answers` saves reading them again when the caller has just read them."""
-    return score_selfcheck(questionnaire_of(selfcheck), typed_answers(selfcheck) if answers is None else answers)
 
 
 @dataclass(frozen=True)
@@ -88,22 +69,6 @@ def open_flags(questionnaire: Questionnaire, answers: dict) -> list[str]:
 def flagged_items(questionnaire: Questionnaire) -> frozenset[str]:
     """The items some consistency flag looks at: a save of any other item changes no flag."""
     return frozenset(c.item for flag in questionnaire.flags for c in flag.when)
-
-
-LATEST_REOPENING = (
-    select(Reopening.reason, Reopening.at, User.name)
-    .join(User, User.id == Reopening.user_id)
-    .where(Reopening.selfcheck_id == bindparam("selfcheck_id"))
-    .order_by(Reopening.at.desc())
-    .limit(1)
-)
-
-
-def reopening_of(selfcheck: SelfCheck):
-    """Why (`reason`), when (`at`) and by whom (`name`) a draft was sent back, until it is submitted again."""
-    if selfcheck.submitted:
-        return None
-    return db.session.execute(LATEST_REOPENING, {"selfcheck_id": selfcheck.id}).first()
 
 
 def previous_selfcheck(selfcheck: SelfCheck) -> SelfCheck | None:
@@ -350,6 +315,7 @@ def submit(
                 submitted_by_id=user.id if user else None,
                 score=result.score,
                 level=result.level.id,
+                review_state=None,  # a resubmission is reviewed afresh
             )
         ).rowcount
         if changed:
@@ -362,23 +328,3 @@ def submit(
         db.session.commit()
     db.session.refresh(selfcheck)
     return result
-
-
-def reopen(selfcheck: SelfCheck, user: User, reason: str) -> None:
-    """Send a submitted self-check back to draft, recording who, when and why.
-
-    Only while its cycle is open (NotEditable otherwise): a draft of a closed cycle could be
-    neither changed nor resubmitted, and would drop out of that year's comparisons and of the
-    next year's change. To correct a closed year, extend its cycle first (`open-cycle`).
-    """
-    if not selfcheck.cycle.is_open():
-        raise NotEditable()
-    with write_transaction():
-        db.session.add(Reopening(selfcheck_id=selfcheck.id, user_id=user.id, reason=reason))
-        audit.record("reopen", user, f"{selfcheck.organisation.code} {selfcheck.cycle.year}: {reason}")
-        selfcheck.status = DRAFT
-        selfcheck.score = None
-        selfcheck.level = None
-        selfcheck.submitted_at = None
-        selfcheck.revision += 1
-        db.session.commit()

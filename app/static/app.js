@@ -289,9 +289,27 @@
   });
   form.addEventListener("input", onChange);
   form.addEventListener("change", onChange);
+  // Last year's answer, offered above an item (a hidden "prefilled:<item>" and a "confirm:<item>"
+  // box): confirming saves it as the answer; changing the item answers it. Either way the mark goes.
+  function settle(name) {
+    var mark = form.querySelector('[data-prefilled-for="' + name + '"]');
+    if (mark) mark.remove();
+  }
   function onChange(event) {
     var name = event.target.name;
-    if (!name || name === "csrf_token" || name === "go") return;
+    if (!name || name === "csrf_token" || name === "go" || name.indexOf("prefilled:") === 0) return;
+    var confirmed = event.target.dataset.confirmPrefill;
+    if (confirmed) {
+      if (!event.target.checked) return;
+      settle(confirmed);
+      state.base[confirmed] = seenBase(confirmed);
+      state.answers[confirmed] = valueOf(confirmed);
+      store();
+      schedule();
+      show();
+      return;
+    }
+    settle(name);
     if (event.target.tagName === "TEXTAREA") count(event.target);
     var value = valueOf(name);
     if (state.answers[name] === value) return;

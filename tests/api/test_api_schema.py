@@ -2,6 +2,8 @@
 branch user and as a leader, against the real database, and no answer is a server error or
 breaks the document (status code, content type, body)."""
 
+from datetime import date
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -15,6 +17,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from app.extensions import db
+from app.models import RectificationAction
 from tests.conftest import THIS_YEAR, submitted_selfcheck
 from tests.helpers import make_token
 
@@ -27,6 +31,7 @@ CHECKS = [
 ]
 EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 10}
 PDF_EXAMPLES = 5  # each renders a whole report
+ACTIONS: list[tuple[int, int]] = []  # (self-check id, action id) of the seeded actions
 
 
 @pytest.fixture
@@ -39,7 +44,24 @@ def seeded(app, world):
         "/api/v1/selfchecks", json={"year": THIS_YEAR}, headers={"Authorization": f"Bearer {token}"}
     )
     ids.append(draft.json["id"])
+    attached = app.test_client().post(
+        f"/api/v1/selfchecks/{draft.json['id']}/evidence?item=L01&name=a.pdf",
+        data=b"%PDF-1.4\n%%EOF\n",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    EVIDENCE_IDS[:] = [f["id"] for f in attached.json["files"]]
+    with app.app_context():  # an action on B2's list of this year and on B1's of last year
+        actions = [
+            RectificationAction(selfcheck_id=i, problem="p", measure="m", owner_name="n", deadline=date.today())
+            for i in (ids[4], ids[0])
+        ]
+        db.session.add_all(actions)
+        db.session.commit()
+        ACTIONS[:] = [(a.selfcheck_id, a.id) for a in actions]
     return ids
+
+
+EVIDENCE_IDS: list[int] = []  # the seeded evidence files
 
 
 def case_strategy(operation, mode, selfcheck_ids):
@@ -54,6 +76,16 @@ def case_strategy(operation, mode, selfcheck_ids):
         )
     elif not names:
         return generated
+    elif "action_id" in names:
+        aimed = st.sampled_from(ACTIONS).flatmap(
+            lambda ids: operation.as_strategy(
+                generation_mode=mode, path_parameters={"selfcheck_id": ids[0], "action_id": ids[1]}
+            )
+        )
+    elif "evidence_id" in names:
+        aimed = st.sampled_from(EVIDENCE_IDS).flatmap(
+            lambda i: operation.as_strategy(generation_mode=mode, path_parameters={"evidence_id": i})
+        )
     elif "selfcheck_id" in names:
         aimed = st.sampled_from(selfcheck_ids).flatmap(
             lambda i: operation.as_strategy(generation_mode=mode, path_parameters={"selfcheck_id": i})
@@ -70,7 +102,7 @@ def test_the_api_conforms_to_its_openapi_document(app, seeded, username):
     headers = {"Authorization": f"Bearer {make_token(app, username)}"}
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 12
+    assert len(operations) == 23
     for operation in operations:
         for mode, examples in EXAMPLES.items():
             if operation.path.endswith("report.pdf"):
@@ -98,7 +130,10 @@ def test_every_path_allows_what_the_document_says_and_nothing_more(app, world):
     client = app.test_client()
     document = client.get("/api/v1/openapi.json").json
     for template, operations in document["paths"].items():
-        path = "/api/v1" + template.replace("{selfcheck_id}", "1").replace("{year}", str(THIS_YEAR))
+        path = "/api/v1" + template.replace("{selfcheck_id}", "1").replace("{year}", str(THIS_YEAR)).replace(
+            "{evidence_id}", "1"
+        )
+        path = path.replace("{action_id}", "1")
         documented = {method.upper() for method in operations}
         allowed = documented | {"OPTIONS"} | ({"HEAD"} if "GET" in documented else set())
         options = client.options(path, headers=headers)

@@ -18,6 +18,7 @@ from app.comparison import queries
 from app.database import write_transaction
 from app.extensions import db
 from app.models import Cycle, Organisation, SelfCheck, User
+from app.review import service as review_service
 from app.selfcheck import service
 from tests.conftest import THIS_YEAR, VERSION, answers_at, login, run_job, submitted_selfcheck
 
@@ -206,8 +207,11 @@ def test_cache_follows_the_data(app, world, cohort):
         sel = selection(app, ["C1"], years=[THIS_YEAR])
         assert queries.cohort(sel) is queries.cohort(sel)  # the second read comes from the cache
         assert queries.cohort(sel).units(sel.focus) == 3
-        service.reopen(  # (only an open cycle's self-checks can be reopened)
-            db.session.get(SelfCheck, cohort["B1", THIS_YEAR]), db.session.get(User, world.users["leader"]), "a mistake"
+        review_service.review(  # (only an open cycle's self-checks can be returned)
+            db.session.get(SelfCheck, cohort["B1", THIS_YEAR]),
+            db.session.get(User, world.users["leader"]),
+            "returned",
+            "a mistake",
         )
         assert queries.cohort(sel).units(sel.focus) == 2
 
@@ -217,8 +221,11 @@ def test_a_change_in_one_cycle_recomputes_only_that_cycle(app, world, cohort):
         sel = selection(app, ["C1"], years=[LAST, THIS_YEAR])
         before = queries.cohort(sel)
         last, this = sel.cycles
-        service.reopen(
-            db.session.get(SelfCheck, cohort["B1", THIS_YEAR]), db.session.get(User, world.users["leader"]), "a mistake"
+        review_service.review(
+            db.session.get(SelfCheck, cohort["B1", THIS_YEAR]),
+            db.session.get(User, world.users["leader"]),
+            "returned",
+            "a mistake",
         )
         after = queries.cohort(sel)
         assert after is not before

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,10 +52,11 @@ def flask_command(env: dict, *args: str) -> None:
         pytest.fail(f"flask {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> str:
-    """The base URL of gunicorn (2 workers) serving the demo data from a temporary SQLite file."""
-    tmp = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def demo_server(tmp: Path, prepare=None):
+    """gunicorn (2 workers) serving the demo data from a fresh SQLite file under `tmp`: yields its
+    base URL and the environment that reaches its database (for `flask_command`). `prepare(db_path)`,
+    if given, changes the demo data before the server starts."""
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp / 'e2e.db'}",
@@ -66,15 +68,24 @@ def live_server(tmp_path_factory) -> str:
     env.pop("REDIS_URL", None)  # background jobs run in the web process
     flask_command(env, "init-db")
     flask_command(env, "seed-demo")
+    if prepare is not None:
+        prepare(tmp / "e2e.db")
     port = free_port()
     log = tmp / "gunicorn.log"
     server = start_gunicorn(["-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"], env, log)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_answering(f"{base}/login", server, log)
-        yield base
+        yield base, env
     finally:
         stop(server)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> str:
+    """The base URL of gunicorn (2 workers) serving the demo data from a temporary SQLite file."""
+    with demo_server(tmp_path_factory.mktemp("e2e")) as (base, _env):
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -62,6 +62,8 @@ def test_axe_on_the_login_and_branch_pages(axe_context, axe_source):
     audit(page, axe_source, found, seen)
     page.goto(f"/results/{sc}")
     audit(page, axe_source, found, seen)
+    page.goto(f"/selfcheck/{sc}/evidence")  # the evidence page with its upload form
+    audit(page, axe_source, found, seen)
     page.goto("/account/tokens")
     page.locator("#name").fill("e2e")
     page.locator("main form button.primary").click()
@@ -83,7 +85,7 @@ def test_axe_on_the_leader_trainer_and_admin_pages(axe_context, axe_source):
     page = axe_context().new_page()
     login(page, "leader")
     audit(page, axe_source, found, seen)  # the overview
-    page.locator("table.overview a").first.click()  # a branch's result, as a leader (with the reopen form)
+    page.locator("table.overview a").first.click()  # a branch's result, as a leader (with the review form)
     audit(page, axe_source, found, seen)
     page.goto("/compare")
     audit(page, axe_source, found, seen)

@@ -217,9 +217,11 @@ def test_readable_type_and_bold_headings(reports):
 def test_outline_marks_each_section(reports):
     for report in reports:
         titles = [entry.title for entry in report.reader.outline if not isinstance(entry, list)]
-        assert len(titles) == 1 + 4 + 1, (report.name, titles)  # summary, four pillars, appendix
-        assert titles[1].startswith("1 ")
-        assert titles[4].startswith("4 ")
+        # summary, the rectification list, four pillars, appendix
+        assert len(titles) == 1 + 1 + 4 + 1, (report.name, titles)
+        assert titles[1] in ("整改清单", "Rectification list", "整改清单 · Rectification list"), titles[1]
+        assert titles[2].startswith("1 ")
+        assert titles[5].startswith("4 ")
         assert report.reader.trailer["/Root"]["/PageMode"] == "/UseOutlines"
 
 

@@ -404,7 +404,7 @@ def test_cli_renders_a_report_to_a_file(app, runner, reports, tmp_path):
 def test_compact_template_is_data_only(app, reports, tmp_path):
     assert {"default", "compact"} <= set(available_templates())
     compact = load_template("compact")
-    assert compact.sections == ("summary", "pillars")
+    assert compact.sections == ("summary", "rectification", "pillars")
     assert compact.bilingual == "columns"
     with app.app_context():
         sc = db.session.get(SelfCheck, reports["B1"])
@@ -421,7 +421,10 @@ def test_compact_template_is_data_only(app, reports, tmp_path):
 def test_a_malformed_template_is_refused_naming_file_and_key(tmp_path):
     source = (TEMPLATE_DIR / "default.yaml").read_text(encoding="utf-8")
     cases = {
-        "sections: [summary, pillars, appendix]": ("sections: [summary, index]", "unknown section 'index'"),
+        "sections: [summary, rectification, pillars, appendix]": (
+            "sections: [summary, index]",
+            "unknown section 'index'",
+        ),
         "bold: 0.035": ("bold: 0.5", "fonts.bold"),
         "size: A4": ("size: B7", "page.size"),
         'primary: "#a61b1b"': ('primary: "red"', "colours.primary"),

@@ -100,6 +100,8 @@ CLAIMS = {
 # Sentences about the page or the method, not about the answers; and the answer "No".
 NOT_CLAIMS = {
     "No",
+    # about the rectification list, shown where it has no action (tests/test_rectification.py)
+    "No rectification action has been planned yet.",
     # about the peer group, which app.peers decides (tests/test_peers.py)
     "Fewer than three other branches have submitted: no peer figure is shown.",
     "Compared with the %(count)s branches of your Party committee that submitted in %(year)s. No other branch is "
@@ -109,6 +111,9 @@ NOT_CLAIMS = {
     "A pillar's score is the weighted mean of its item scores, and the overall score the weighted mean of the "
     "pillar scores. Unanswered items are left out of the means, never counted as zero; free-text answers are "
     "evidence and are not scored.",
+    # about the evidence files, not the answers: shown exactly when the list is empty (tests/test_evidence.py)
+    "No file is attached to this self-check.",
+    "No file is attached.",
 }
 
 
@@ -118,7 +123,7 @@ NOT_CLAIMS = {
 def result_page(app, case) -> str:
     selfcheck = SimpleNamespace(
         id=1, organisation=SimpleNamespace(name="B1 党支部"), cycle=SimpleNamespace(year=2026), submitted=True,
-        reopenings=[],
+        review_status=None,
     )  # fmt: skip
     previous = SimpleNamespace(id=2, cycle=SimpleNamespace(year=2025)) if case.previous is not None else None
     with app.test_request_context(headers={"Accept-Language": "en"}):
@@ -129,7 +134,9 @@ def result_page(app, case) -> str:
             previous=previous,
             change=change_since(case.result, case.previous_result),
             can_edit=False,
-            reopen_form=None,
+            review_form=None,
+            reviews=[],
+            evidence={},
             peers={},
         )
 

@@ -174,21 +174,22 @@ def test_home_shows_last_years_result(app, client, world):
     assert "开始自查" in page
 
 
-def test_leader_reopens_with_a_reason(app, client, world):
+def test_leader_returns_with_a_comment(app, client, world):
     selfcheck_id = submitted_selfcheck(app, "B1", THIS_YEAR)
     login(client, "leader")
-    response = client.post(f"/results/{selfcheck_id}/reopen", data={"reason": ""})
+    response = client.post(f"/results/{selfcheck_id}/review", data={"decision": "returned", "comment": " "})
     with app.app_context():
-        assert db.session.get(SelfCheck, selfcheck_id).status == "submitted"  # a reason is required
-    response = client.post(f"/results/{selfcheck_id}/reopen", data={"reason": "点评人数填错"})
+        assert db.session.get(SelfCheck, selfcheck_id).status == "submitted"  # a comment is required
+    response = client.post(f"/results/{selfcheck_id}/review", data={"decision": "returned", "comment": "点评人数填错"})
     assert response.status_code == 302
     with app.app_context():
         selfcheck = db.session.get(SelfCheck, selfcheck_id)
         assert selfcheck.status == "draft"
         assert selfcheck.score is None
-        [reopening] = selfcheck.reopenings
-        assert reopening.reason == "点评人数填错"
-        assert reopening.user.username == "leader"
+        assert selfcheck.review_status == "returned"
+        [returned] = selfcheck.reviews
+        assert (returned.decision, returned.comment) == ("returned", "点评人数填错")
+        assert returned.user.username == "leader"
     assert "点评人数填错" in client.get(f"/results/{selfcheck_id}").get_data(as_text=True)
     # the branch can edit again
     client.post("/logout")
@@ -358,11 +359,13 @@ def test_flags_show_while_filling_in_and_submitting_asks_to_confirm_them(app, cl
         assert db.session.get(SelfCheck, selfcheck_id).status == "submitted"
 
 
-def test_a_reopened_selfcheck_says_why_on_every_page_until_resubmitted(app, client, world):
+def test_a_returned_selfcheck_says_why_on_every_page_until_resubmitted(app, client, world):
     selfcheck_id = submitted_selfcheck(app, "B1", THIS_YEAR)
     leader = app.test_client()
     login(leader, "leader")
-    leader.post(f"/results/{selfcheck_id}/reopen", data={"reason": "点评人数填错，请核实 T06。"})
+    leader.post(
+        f"/results/{selfcheck_id}/review", data={"decision": "returned", "comment": "点评人数填错，请核实 T06。"}
+    )
     login(client, "b1")
     pages = ["/selfcheck/", f"/selfcheck/{selfcheck_id}/review"]
     pages += [f"/selfcheck/{selfcheck_id}/{p.id}" for p in get_questionnaire(VERSION).pillars]
@@ -370,7 +373,7 @@ def test_a_reopened_selfcheck_says_why_on_every_page_until_resubmitted(app, clie
         html = client.get(path).get_data(as_text=True)
         top = html[: html.index('<nav class="steps"')] if "steps" in html else html
         assert "点评人数填错，请核实 T06。" in top, path
-        assert "LEADER" in top, path  # who reopened it
+        assert "LEADER" in top, path  # who returned it
     assert client.post(f"/selfcheck/{selfcheck_id}/submit").location.endswith(f"/results/{selfcheck_id}")
     assert "点评人数填错" not in client.get("/selfcheck/").get_data(as_text=True)
 
