@@ -20,6 +20,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from app.database import write_transaction
 from app.evidence import service
 from app.evidence.filetypes import OLE_SIGNATURE, RefusedType, kind_of
 from app.extensions import db
@@ -188,7 +189,7 @@ def test_only_the_branch_removes_and_only_while_the_draft_is_editable(app, clien
     login(leader, "leader")
     assert leader.post(f"/evidence/{first}/delete").status_code == 403
     assert client.post(f"/evidence/{first}/delete").status_code == 302
-    with app.app_context():
+    with app.app_context(), write_transaction():
         assert db.session.scalars(select(Evidence.id)).all() == [second]
         assert db.session.scalar(select(EvidenceBlob.key).where(EvidenceBlob.key.is_not(None))) is not None
         assert db.session.scalar(select(db.func.count()).select_from(EvidenceBlob)) == 1
@@ -207,7 +208,7 @@ def test_only_the_branch_removes_and_only_while_the_draft_is_editable(app, clien
 
 def test_files_on_actions_go_on_after_submission_and_trainers_do_not_read_them(app, world):
     selfcheck_id = submitted_selfcheck(app, "B1", THIS_YEAR)
-    with app.app_context():
+    with app.app_context(), write_transaction():
         action = RectificationAction(
             selfcheck_id=selfcheck_id,
             problem="集中学习到课率偏低",
@@ -325,7 +326,7 @@ def test_the_report_appendix_lists_the_files_not_their_content(app, client, draf
 
 
 def test_the_api_attaches_lists_downloads_and_removes_with_the_same_rules(app, draft):
-    from tests.test_api import make_token
+    from tests.helpers import make_token
 
     def api(username, method, path, **kwargs):
         headers = {"Authorization": f"Bearer {make_token(app, username)}", "Accept-Language": "en"}
@@ -356,7 +357,7 @@ def test_the_api_attaches_lists_downloads_and_removes_with_the_same_rules(app, d
     assert api("leader", "DELETE", f"/evidence/{listed['id']}").status_code == 403
     assert api("b1", "DELETE", f"/evidence/{listed['id']}").status_code == 204
     assert api("b1", "GET", base).json["files"] == []
-    with app.app_context():
+    with app.app_context(), write_transaction():
         db.session.get(SelfCheck, draft).status = "submitted"
         db.session.commit()
     closed = api("b1", "POST", f"{base}?item=L01&name=a.pdf", data=PDF)

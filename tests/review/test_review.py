@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from app.database import write_transaction
 from app.extensions import db
 from app.models import Answer, AuditEvent, RectificationAction, Review, SelfCheck
 from tests.conftest import THIS_YEAR, login, submitted_selfcheck
@@ -17,7 +18,7 @@ EN = {"Accept-Language": "en"}
 
 
 def add_action(app, selfcheck_id, problem, deadline, status="planned") -> int:
-    with app.app_context():
+    with app.app_context(), write_transaction():
         action = RectificationAction(
             selfcheck_id=selfcheck_id,
             problem=problem,
@@ -161,7 +162,7 @@ def test_the_overview_shows_and_filters_the_review_and_the_rectification(app, cl
 
 
 def test_the_api_reads_the_review_and_lets_leaders_decide(app, world):
-    from tests.test_api import make_token
+    from tests.helpers import make_token
 
     def api(username, method, **kwargs):
         headers = {"Authorization": f"Bearer {make_token(app, username)}", "Accept-Language": "en"}

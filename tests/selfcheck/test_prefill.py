@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.assessment.questionnaire import get_questionnaire
+from app.database import write_transaction
 from app.extensions import db
 from app.models import PrefilledAnswer, SelfCheck
 from app.selfcheck import service
@@ -118,7 +119,7 @@ def test_last_years_answers_cross_a_questionnaire_change(app, world, client):
 
     older = available_versions()[0]
     assert older != VERSION
-    with app.app_context():
+    with app.app_context(), write_transaction():
         cycle = db.session.scalar(db.select(Cycle).where(Cycle.year == THIS_YEAR - 1))
         cycle.questionnaire_version = older
         db.session.commit()

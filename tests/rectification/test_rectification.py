@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from app.assessment import rectification as rules
 from app.assessment.questionnaire import get_questionnaire
 from app.assessment.scoring import score_selfcheck
+from app.database import write_transaction
 from app.extensions import db
 from app.models import AuditEvent, RectificationAction, SelfCheck, User
 from app.rectification import service
@@ -313,7 +314,7 @@ def test_the_list_is_read_only_once_the_cycle_has_closed(app, client, world):
 
 def add_action_in_closed_cycle(app, selfcheck_id: int, status: str = "planned", **overrides) -> int:
     """An action of a past cycle, as it was planned while that cycle was open."""
-    with app.app_context():
+    with app.app_context(), write_transaction():
         row = RectificationAction(selfcheck_id=selfcheck_id, status=status, **plan(**overrides).__dict__)
         db.session.add(row)
         db.session.commit()
@@ -473,7 +474,7 @@ def test_the_result_and_the_report_show_last_years_tally(app, last_year):
 
 
 def api(app, username):
-    from tests.test_api import make_token
+    from tests.helpers import make_token
 
     client, headers = app.test_client(), {"Authorization": f"Bearer {make_token(app, username)}"}
 
