@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json = security.JSONProvider(app)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_object(Config)
+    app.config.from_pyfile("config.py", silent=True)  # instance/config.py: settings kept out of the repository
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.instance_path)
     if config:
         app.config.update(config)
@@ -58,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .auth.routes import bp as auth_bp
     from .comparison.routes import bp as comparison_bp
     from .jobs.routes import bp as jobs_bp
+    from .reminders.routes import bp as reminders_bp
     from .reports.routes import bp as reports_bp
     from .results.routes import bp as results_bp
     from .selfcheck.routes import bp as selfcheck_bp
@@ -71,6 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(reminders_bp)
     views.init_app(app)
     security.init_app(app)
     cli.init_app(app)

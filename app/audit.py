@@ -7,7 +7,25 @@ from flask import has_request_context, request
 from .extensions import db
 from .models import AuditEvent, User
 
-ACTIONS = ("login", "logout", "login_refused", "submit", "reopen", "report_download", "export")
+ACTIONS = (
+    "login",
+    "logout",
+    "login_refused",
+    "submit",
+    "reopen",
+    "report_download",
+    "export",
+    "org_create",
+    "org_rename",
+    "org_move",
+    "org_close",
+    "org_reopen",
+    "cycle_open",
+    "cycle_change",
+    "cycle_close",
+    "questionnaire_upload",
+    "reminder",
+)
 
 
 def record(action: str, user: User | None, target: str = "") -> None:

@@ -32,6 +32,9 @@ def init_app(app: Flask) -> None:
         init_db,
         seed_demo,
         create_org,
+        rename_org,
+        move_org,
+        close_org,
         create_user,
         unlock_user,
         open_cycle,
@@ -94,6 +97,64 @@ def create_org(code, kind, name, parent_code):
     db.session.add(org)
     db.session.commit()
     click.echo(f"Created {org.code} ({KIND_LABELS[kind]}) {org.name}")
+
+
+def org_by_code(code: str) -> Organisation:
+    org = db.session.scalar(select(Organisation).where(Organisation.code == code))
+    if org is None:
+        raise click.ClickException(f"No organisation with code {code!r}.")
+    return org
+
+
+def tree_change(change, *args):
+    """Run a change of `admin.tree` as the operator; its refusal in English."""
+    from flask_babel import force_locale
+
+    from .admin import tree
+
+    try:
+        return change(None, *args)
+    except tree.TreeError as exc:
+        with force_locale("en"):
+            raise click.ClickException(str(exc)) from None
+
+
+@click.command("rename-org")
+@with_appcontext
+@click.argument("code")
+@click.argument("name")
+def rename_org(code, name):
+    """Rename the organisation CODE to NAME."""
+    from .admin import tree
+
+    tree_change(tree.rename, org_by_code(code), name)
+    click.echo(f"Renamed {code} to {name}")
+
+
+@click.command("move-org")
+@with_appcontext
+@click.argument("code")
+@click.argument("parent_code")
+def move_org(code, parent_code):
+    """Move the organisation CODE and its subtree under PARENT_CODE; print whose access changes."""
+    from .admin import tree
+
+    plan = tree_change(tree.move, org_by_code(code), org_by_code(parent_code))
+    for change in plan.changes:
+        click.echo(f"{change.user.username} {'gains' if change.gains else 'loses'} {code}")
+    click.echo(f"Moved {code} ({len(plan.branches)} branches) under {parent_code}")
+
+
+@click.command("close-org")
+@with_appcontext
+@click.argument("code")
+@click.option("--undo", is_flag=True, help="Reopen it, and what was closed with it.")
+def close_org(code, undo):
+    """Close the organisation CODE and its subtree (history kept; its users cannot log in)."""
+    from .admin import tree
+
+    count = tree_change(tree.reopen if undo else tree.close, org_by_code(code))
+    click.echo(f"{'Reopened' if undo else 'Closed'} {count} organisation(s) from {code}")
 
 
 def refuse(problems: list[str]) -> None:

@@ -65,5 +65,15 @@ class Config:
     JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "10"))
     JOB_KEEP_DAYS = int(os.environ.get("JOB_KEEP_DAYS", "7"))  # `flask prune` deletes finished jobs older than this
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # reminders by mail (app/reminders/mail.py): none without MAIL_SERVER
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "selfcheck@localhost")
+    MAIL_TIMEOUT = 30  # seconds to wait for the mail server
+    MAIL_ATTEMPTS = 5  # per message: the first and four retries
+    MAIL_RETRY_SECONDS = float(os.environ.get("MAIL_RETRY_SECONDS", "30"))  # doubled after each failure
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_HOURS = 12

@@ -33,3 +33,6 @@ def audit_log():
         action=action if action in ACTIONS else None,
         actions=ACTIONS,
     )
+
+
+from . import cycle_routes, org_routes  # noqa: E402, F401  (their routes join this blueprint)

@@ -129,7 +129,7 @@ def _statement(user: User, cycle: Cycle, filters: Filters, columns):
         select(*columns)
         .select_from(Organisation)
         .outerjoin(SelfCheck, and_(SelfCheck.organisation_id == Organisation.id, SelfCheck.cycle_id == cycle.id))
-        .where(Organisation.kind == "branch", subtree_filter(user))
+        .where(Organisation.kind == "branch", subtree_filter(user), Organisation.member_of(cycle))
     )
     if filters.org is not None:
         statement = statement.where(Organisation.in_subtree(filters.org.path))

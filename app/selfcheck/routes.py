@@ -26,9 +26,11 @@ from sqlalchemy import select
 from forms.selfcheck import answer_error_message, pillar_form_class
 
 from ..access import can_edit, get_selfcheck_or_404
+from ..admin.cycles import days_left
 from ..database import reads_then_writes
 from ..extensions import db
 from ..models import Cycle, SelfCheck
+from ..reminders.service import active_for
 from ..views import current_lang
 from . import service
 from .schemas import PAGE_ID, Invalid, PageSave, parse
@@ -77,6 +79,7 @@ def home():
         reopening = service.reopening_of(selfcheck)
     if cycle:
         previous = service.submitted_before(current_user.organisation_id, cycle.year)
+    reminders = active_for(current_user.organisation_id, cycle) if cycle else []
     return render_template(
         "selfcheck/home.html",
         cycle=cycle,
@@ -85,6 +88,8 @@ def home():
         progress=progress,
         resume=resume,
         reopening=reopening,
+        reminders=reminders,
+        days_left=days_left(cycle) if cycle else None,
     )
 
 
