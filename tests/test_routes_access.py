@@ -8,8 +8,8 @@ import pytest
 
 from app.api.auth import issue_token
 from app.extensions import db
-from app.models import User
-from tests.conftest import THIS_YEAR, login, submitted_selfcheck
+from app.models import Reminder, User
+from tests.conftest import THIS_YEAR, VERSION, login, submitted_selfcheck
 
 USERS = ("anon", "b1", "b2", "x1", "leader", "gleader", "xleader", "trainer", "admin")
 BRANCHES = ("b1", "b2", "x1")
@@ -36,8 +36,13 @@ def leaders(allowed, branch=403, anon=302):
     return {"anon": anon, **dict.fromkeys(BRANCHES, branch), **dict.fromkeys(USERS[4:], allowed)}
 
 
+# B1's organisation page and its changes: its leaders and admins; xleader may not know it
+MANAGERS_OF_B1 = leaders(200) | {"trainer": 403, "xleader": 404}
+
+
 # (endpoint, method, path, body, expected status per user); {D}: B1's draft of this year,
-# {S}: B1's submitted self-check of last year, {J}: a job of the leader, {T}: a token of b1.
+# {S}: B1's submitted self-check of last year, {J}: a job of the leader, {T}: a token of b1,
+# {B}: the organisation B1, {R}: a reminder to B1.
 PAGES = [
     ("index", "GET", "/", None, by(302)),
     ("auth.login", "GET", "/login", None, by(302, anon=200)),
@@ -80,6 +85,42 @@ PAGES = [
     ("jobs.status", "GET", "/jobs/{J}.json", None, by(404, anon=302, leader=200)),
     ("jobs.download", "GET", "/jobs/{J}/download", None, by(404, anon=302, leader=200)),
     ("admin.audit_log", "GET", "/admin/audit", None, by(403, anon=302, admin=200)),
+    ("admin.organisations", "GET", "/admin/organisations", None, leaders(200) | {"trainer": 403}),
+    ("admin.create_org", "POST", "/admin/organisations", {"code": ""}, leaders(422) | {"trainer": 403}),
+    ("admin.organisation", "GET", "/admin/organisations/{B}", None, MANAGERS_OF_B1 | {"admin": 200}),
+    (
+        "admin.rename_org",
+        "POST",
+        "/admin/organisations/{B}/rename",
+        {"name": ""},
+        MANAGERS_OF_B1 | {"leader": 422, "gleader": 422, "admin": 422},
+    ),
+    (
+        "admin.move_org",
+        "POST",
+        "/admin/organisations/{B}/move",
+        {"parent": "C1"},
+        MANAGERS_OF_B1 | {"gleader": 422},  # C1 lies above the leader of G1
+    ),
+    ("admin.close_org", "POST", "/admin/organisations/{B}/close", None, MANAGERS_OF_B1),  # the confirmation
+    (
+        "admin.reopen_org",
+        "POST",
+        "/admin/organisations/{B}/reopen",
+        None,
+        MANAGERS_OF_B1 | {"leader": 403, "gleader": 403, "admin": 302},
+    ),
+    ("admin.cycles_list", "GET", "/admin/cycles", None, by(403, anon=302, admin=200)),
+    ("admin.open_cycle", "POST", "/admin/cycles", {}, by(403, anon=302, admin=422)),
+    ("admin.cycle", "GET", f"/admin/cycles/{THIS_YEAR}", None, by(403, anon=302, admin=200)),
+    ("admin.change_cycle", "POST", f"/admin/cycles/{THIS_YEAR}", {}, by(403, anon=302, admin=422)),
+    ("admin.close_cycle", "POST", f"/admin/cycles/{THIS_YEAR}/close", None, by(403, anon=302, admin=200)),
+    ("admin.questionnaire_versions", "GET", "/admin/questionnaires", None, by(403, anon=302, admin=200)),
+    ("admin.questionnaire_version", "GET", f"/admin/questionnaires/{VERSION}", None, by(403, anon=302, admin=200)),
+    ("admin.upload_questionnaire", "POST", "/admin/questionnaires", {}, by(403, anon=302, admin=422)),
+    ("reminders.remind", "GET", "/reminders", None, leaders(200) | {"trainer": 403}),
+    ("reminders.remind", "POST", "/reminders", {}, leaders(302) | {"trainer": 403}),
+    ("reminders.dismiss", "POST", "/reminders/{R}/dismiss", None, by(404, anon=302, b1=302)),
     ("account.tokens", "GET", "/account/tokens", None, by(200, anon=302)),
     ("account.create_token", "POST", "/account/tokens", {"name": "x"}, by(200, anon=302)),
     ("account.revoke", "POST", "/account/tokens/{T}/revoke", None, by(404, anon=302, b1=302)),
@@ -139,7 +180,11 @@ def objects(app, world):
             if username == "b1":
                 token_id = record.id
         db.session.commit()
-    return {"D": draft, "S": last_year, "J": job, "T": token_id}, tokens
+        reminder = Reminder(organisation_id=world.orgs["B1"], cycle_id=world.cycles[THIS_YEAR])
+        db.session.add(reminder)
+        db.session.commit()
+        ids = {"D": draft, "S": last_year, "J": job, "T": token_id, "B": world.orgs["B1"], "R": reminder.id}
+    return ids, tokens
 
 
 def call(app, user, method, path, body, tokens, api):

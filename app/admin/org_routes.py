@@ -24,6 +24,7 @@ def managers_only():
 
 def org_or_404(org_id: int) -> Organisation:
     """An organisation the current user may change; 404 otherwise, so ids cannot be probed."""
+    managers_only()
     org = db.session.get(Organisation, org_id)
     if org is None or not tree.can_manage(current_user, org):
         abort(404)

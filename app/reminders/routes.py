@@ -34,7 +34,7 @@ def remind():
     form = ReminderForm()
     form.branches.choices = [SelectChoice(b.org.id, f"{b.org.code} {b.org.name}") for b in rows]
     if cycle is not None and form.validate_on_submit():
-        sent = service.send(current_user, cycle, form.branches.data)
+        sent = service.send(current_user, cycle, form.branches.data or [])
         flash(ngettext("Reminder sent to %(num)d branch.", "Reminder sent to %(num)d branches.", len(sent)))
         return redirect(url_for(".remind"))
     if not form.is_submitted():
