@@ -92,7 +92,7 @@ def test_moving_asks_first_and_lists_whose_access_changes(app, world, client):
     assert org(app, "B1").path == "/C1/B1/"
     gleader = app.test_client()
     login(gleader, "gleader")
-    assert "B1" not in gleader.get(f"/overview?year={THIS_YEAR}").text
+    assert "B1 党组织" not in gleader.get(f"/overview?year={THIS_YEAR}").text
     assert "org_move" in actions(app)
 
 
@@ -130,8 +130,8 @@ def test_closing_asks_first_then_ends_sessions_and_log_ins_until_reopened(app, w
     assert refused.status_code == 403
     # it no longer counts as missing in this year's overview, nor in the comparison's completion
     overview = client.get(f"/overview?year={THIS_YEAR}").text
-    assert "B1" not in overview
-    assert "B2" in overview
+    assert "B1 党组织" not in overview
+    assert "B2 党组织" in overview
     # only an administrator reopens
     assert client.post(f"/admin/organisations/{b1}/reopen").status_code == 403
     admin = app.test_client()
@@ -150,7 +150,7 @@ def test_closing_keeps_history_in_cycles_that_ended_before(app, world, client):
     login(client, "admin")
     client.post(f"/admin/organisations/{world.orgs['G1']}/close", data={"confirm": "yes"})
     assert org(app, "B2").closed  # the subtree closes with it
-    assert "B1" in client.get(f"/overview?year={THIS_YEAR - 1}").text
+    assert "B1 党组织" in client.get(f"/overview?year={THIS_YEAR - 1}").text
     assert client.get(f"/results/{last_year}").status_code == 200
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(LoginSession)) >= 1
