@@ -11,9 +11,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
-from sqlalchemy import func, select
-
-from app.assessment.questionnaire import available_versions
+from sqlalchemy import select
 
 from .api.cli import create_token
 from .comparison.cli import export_results
@@ -216,26 +214,25 @@ def open_cycle(year, version, opens, closes):
 
     A cycle with self-checks keeps its questionnaire version: their answers are typed for it.
     """
-    versions = available_versions()
+    from flask_babel import force_locale
+
+    from .admin import cycles, questionnaires
+
+    versions = questionnaires.usable_versions()
     cycle = db.session.scalar(select(Cycle).where(Cycle.year == year))
     version = version or (cycle.questionnaire_version if cycle else versions[-1])
     if version not in versions:
         raise click.ClickException(f"No questionnaire version {version}; there are: {', '.join(versions)}.")
-    if cycle is not None and version != cycle.questionnaire_version:
-        started = db.session.scalar(select(func.count()).where(SelfCheck.cycle_id == cycle.id))
-        if started:
-            raise click.ClickException(
-                f"Cycle {year} has {started} self-check(s) answered with questionnaire "
-                f"{cycle.questionnaire_version}; its version cannot change."
-            )
     opens_on = opens.date() if opens else date(year, 1, 1)
     closes_on = closes.date() if closes else date(year, 12, 31)
-    if closes_on < opens_on:
-        raise click.ClickException("The cycle must close after it opens.")
-    cycle = cycle or Cycle(year=year)
-    cycle.questionnaire_version, cycle.opens_on, cycle.closes_on = version, opens_on, closes_on
-    db.session.add(cycle)
-    db.session.commit()
+    try:
+        if cycle is None:
+            cycles.open_cycle(None, year, version, opens_on, closes_on)
+        else:
+            cycles.change_cycle(None, cycle, version, opens_on, closes_on)
+    except cycles.CycleError as exc:
+        with force_locale("en"):
+            raise click.ClickException(str(exc)) from None
     click.echo(f"Cycle {year}: questionnaire {version}, open {opens_on} to {closes_on}")
 
 
@@ -281,7 +278,6 @@ def import_answers(file, submit):
 @click.option("--template", default="default", show_default=True, help="A layout of report_templates/.")
 def render_report(branch_code, year, lang, output, template):
     """Write the diagnostic report of one branch's self-check to a PDF file."""
-    from .models import SelfCheck
     from .reports.service import report_for
     from .reports.template import available_templates
 
