@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.session_protection = "basic"
 
     from . import cli, views
+    from .accounts.routes import bp as accounts_bp
     from .admin.routes import bp as admin_bp
     from .api.account import bp as account_bp
     from .api.routes import bp as api_bp
@@ -66,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(accounts_bp)
     app.register_blueprint(selfcheck_bp)
     app.register_blueprint(results_bp)
     app.register_blueprint(reports_bp)

@@ -32,6 +32,21 @@ def can_view_org(user: User, org: Organisation) -> bool:
     return any(root.contains(org) for root in visible_roots(user))
 
 
+def can_manage_account(actor: User, subject: User) -> bool:
+    """Reset the password of, disable, enable or unlock `subject`: an administrator anyone but
+    themselves; a leader the branch users and leaders of the branches in their subtree; nobody else."""
+    if actor.id == subject.id:
+        return False  # one's own account: the password page, never disabled by oneself
+    if actor.role == "admin":
+        return True
+    return (
+        actor.role == "leader"
+        and subject.role in ("branch", "leader")
+        and subject.organisation.kind == "branch"
+        and actor.organisation.contains(subject.organisation)
+    )
+
+
 def can_edit(user: User, selfcheck: SelfCheck) -> bool:
     """Only the branch's own users fill in, and only a draft of an open cycle."""
     return (

@@ -25,15 +25,33 @@ ACTIONS = (
     "cycle_close",
     "questionnaire_upload",
     "reminder",
+    # the administration of accounts: the event's subject is the account acted upon
+    "password_change",
+    "password_reset",
+    "user_create",
+    "user_update",
+    "user_disable",
+    "user_enable",
+    "user_unlock",
+    "tree_import",
 )
 
 
-def record(action: str, user: User | None, target: str = "") -> None:
-    """Add an event to the session; the caller's commit writes it with the change it describes."""
+def record(action: str, user: User | None, target: str = "", subject: User | None = None) -> None:
+    """Add an event to the session; the caller's commit writes it with the change it describes.
+
+    `user` did it (None: the command line or an anonymous visitor), to `subject` when it is an account.
+    """
     assert action in ACTIONS, action
     address = (request.remote_addr or "") if has_request_context() else ""
     db.session.add(
-        AuditEvent(action=action, user_id=user.id if user else None, target=target[:200], address=address[:64])
+        AuditEvent(
+            action=action,
+            user_id=user.id if user else None,
+            subject_id=subject.id if subject else None,
+            target=target[:200],
+            address=address[:64],
+        )
     )
 
 

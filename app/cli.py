@@ -13,13 +13,15 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from .accounts import service as accounts
+from .accounts.cli import COMMANDS as ACCOUNT_COMMANDS
+from .accounts.cli import check_password
 from .api.cli import create_token
 from .comparison.cli import export_results
 from .extensions import db
 from .jobs.cli import worker
 from .models import ORG_KINDS, ROLES, Cycle, Organisation, SelfCheck, User
 from .organisations import KIND_LABELS, expected_path, organisation_problems, user_problems
-from .security import unlock
 from .selfcheck import importer, service
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +48,7 @@ def init_app(app: Flask) -> None:
         export_results,
         worker,
         prune,
+        *ACCOUNT_COMMANDS,
     ):
         app.cli.add_command(command)
 
@@ -167,7 +170,7 @@ def refuse(problems: list[str]) -> None:
 @click.option("--org", "org_code", required=True, help="Code of the user's organisation.")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--name", help="Display name (defaults to the username).")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", help="Their password; without it, a temporary one is printed once, to change at log-in.")
 @click.option("--assign", multiple=True, help="For trainers: an organisation code they may read (repeatable).")
 def create_user(username, org_code, role, name, password, assign):
     """Create a user of one organisation with one role."""
@@ -177,20 +180,18 @@ def create_user(username, org_code, role, name, password, assign):
     refuse(user_problems(username, name or username, role, org.kind))
     if db.session.scalar(select(User).where(User.username == username)):
         raise click.ClickException(f"User {username} exists already.")
-    if len(password) < 8:
-        raise click.ClickException("The password needs at least 8 characters.")
-    user = User(username=username, name=name or username, role=role, organisation=org)
-    user.set_password(password)
+    if password is not None:
+        check_password(password, username)
+    assigned = []
     for code in assign:
         target = db.session.scalar(select(Organisation).where(Organisation.code == code))
         if target is None:
             raise click.ClickException(f"No organisation with code {code}.")
-        user.assigned.append(target)
-    if role == "trainer" and not user.assigned:
-        user.assigned.append(org)
-    db.session.add(user)
-    db.session.commit()
+        assigned.append(target)
+    _user, given = accounts.create_user(None, username, name or username, role, org, assigned, password)
     click.echo(f"Created {role} {username} in {org.code}")
+    if password is None:
+        click.echo(f"Temporary password (shown only now; to change at the first log-in): {given}")
 
 
 @click.command("unlock-user")
@@ -198,9 +199,10 @@ def create_user(username, org_code, role, name, password, assign):
 @click.argument("username")
 def unlock_user(username):
     """Let USERNAME log in again at once: forget their failed log-ins, from every address."""
-    if not db.session.scalar(select(User).where(User.username == username)):
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
         raise click.ClickException(f"No user {username}.")
-    click.echo(f"Forgot {unlock(username)} failed log-ins of {username}.")
+    click.echo(f"Forgot {accounts.unlock(user, None)} failed log-ins of {username}.")
 
 
 @click.command("open-cycle")

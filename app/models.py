@@ -112,6 +112,9 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     locale: Mapped[str | None] = mapped_column(String(10))
     email: Mapped[str | None] = mapped_column(String(254))  # where reminders go, when mail is configured
+    # a temporary password given by an administrator: the user must choose their own before anything else
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)  # a disabled account cannot log in
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     assigned: Mapped[list[Organisation]] = relationship(secondary=trainer_assignment)
@@ -121,6 +124,10 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return passwords.verify_password(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a disabled account is refused by `login_user`
+        return self.disabled_at is None
 
 
 class Cycle(db.Model):
@@ -235,7 +242,8 @@ class LoginFailure(db.Model):
 
 
 class AuditEvent(db.Model):
-    """Who did what, when: logins, submissions, reopenings, report downloads, exports."""
+    """Who did what, when, from where: logins, submissions, reopenings, downloads, exports, and
+    the administration of accounts, whose `subject` is the account acted upon."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
@@ -243,8 +251,21 @@ class AuditEvent(db.Model):
     action: Mapped[str] = mapped_column(String(40), index=True)
     target: Mapped[str] = mapped_column(String(200), default="")
     address: Mapped[str] = mapped_column(String(64), default="")
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
 
-    user: Mapped[User | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    subject: Mapped[User | None] = relationship(foreign_keys=[subject_id])
+
+
+class PasswordHandout(db.Model):
+    """Temporary passwords just issued to several accounts, kept for one download of their
+    printable list by the administrator who issued them; deleted by that download, or by
+    `flask prune` after HANDOUT_MINUTES."""
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    rows: Mapped[str] = mapped_column(Text)  # JSON: [[username, name, organisation, password], …]
 
 
 class ApiToken(db.Model):

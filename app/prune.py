@@ -4,6 +4,7 @@
   that no job owns (a job of a deleted user, a half-written result) once a day old;
 - sessions that ended: logged out, or past SESSION_ABSOLUTE_HOURS, which no cookie can revive;
 - failed log-ins older than the throttling window (`security.THROTTLE_WINDOW`), which no longer count;
+- temporary-password handouts nobody downloaded, and uploaded imports nobody ran, after an hour;
 - on the way, jobs whose process stopped are put back in the queue or failed (`recover`).
 """
 
@@ -15,6 +16,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, select
 
+from .accounts.service import HANDOUT_MINUTES, forget_old_handouts
 from .database import write_transaction
 from .extensions import db
 from .jobs.runner import jobs_dir, recover
@@ -40,8 +42,26 @@ def prune() -> dict[str, int]:
         )
         sessions = db.session.execute(delete(LoginSession).where(ended)).rowcount
         failures = db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - THROTTLE_WINDOW)).rowcount
+        handouts = forget_old_handouts()
         db.session.commit()
-    return {"jobs": len(job_ids), "job files": _delete_files(job_ids), "sessions": sessions, "login failures": failures}
+    return {
+        "jobs": len(job_ids),
+        "job files": _delete_files(job_ids),
+        "sessions": sessions,
+        "login failures": failures,
+        "password handouts": handouts,
+        "uploaded imports": _delete_old_uploads(),
+    }
+
+
+def _delete_old_uploads() -> int:
+    """Files checked on the import page and never imported (`accounts.routes.uploads_dir`)."""
+    folder = jobs_dir() / "imports"
+    cutoff = time.time() - HANDOUT_MINUTES * 60
+    old = [path for path in folder.glob("*") if path.stat().st_mtime < cutoff] if folder.is_dir() else []
+    for path in old:
+        path.unlink(missing_ok=True)
+    return len(old)
 
 
 def _delete_files(deleted_jobs: list[str]) -> int:

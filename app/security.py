@@ -67,6 +67,8 @@ def start_session(user: User, password: str | None = None) -> None:
         db.session.commit()
     now = int(time.time())
     session.update(sid=record.id, created=now, seen=now)
+    if user.must_change_password:
+        session["must_change"] = True  # `accounts.require_own_password` sends them to change it
     login_user(user)
 
 
@@ -93,7 +95,12 @@ def load_user(user_id: str) -> User | None:
 LIVE_SESSION_USER = (
     select(User)
     .join(LoginSession, LoginSession.user_id == User.id)
-    .where(User.id == bindparam("user_id"), LoginSession.id == bindparam("sid"), LoginSession.ended_at.is_(None))
+    .where(
+        User.id == bindparam("user_id"),
+        LoginSession.id == bindparam("sid"),
+        LoginSession.ended_at.is_(None),
+        User.disabled_at.is_(None),
+    )
 )
 
 
@@ -161,7 +168,8 @@ class Throttle:
 # guess a minute, which is also the longest its owner can be made to wait. One address, many
 # accounts (guessing common passwords across users): loosest, since a whole office can share
 # one address, and each failure there holds back everyone in it: a minute at most.
-# A successful log-in forgets its own account and address's failures; `unlock` all of an account's.
+# A successful log-in forgets its own account and address's failures; `accounts.service.unlock` all
+# of an account's.
 THROTTLE_WINDOW = timedelta(days=1)
 PER_ACCOUNT_AND_ADDRESS = Throttle(free=3, cap=15 * 60)
 PER_ACCOUNT = Throttle(free=10, cap=60)
@@ -211,14 +219,6 @@ def failed(attempt: LoginFailure) -> None:
     with write_transaction():
         db.session.execute(update(LoginFailure).where(LoginFailure.id == attempt.id).values(checking=False))
         db.session.commit()
-
-
-def unlock(username: str) -> int:
-    """Forget every failed log-in of `username`, so that no delay holds it back; how many."""
-    with write_transaction():
-        count = db.session.execute(delete(LoginFailure).where(LoginFailure.username == username)).rowcount
-        db.session.commit()
-    return count
 
 
 def add_security_headers(response):

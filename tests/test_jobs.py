@@ -305,7 +305,9 @@ def test_prune_deletes_old_jobs_and_files_ended_sessions_and_old_failures(app, c
     os.utime(folder / "orphan", (two_days_ago, two_days_ago))
     result = runner.invoke(args=["prune"])
     assert result.exit_code == 0, result.output
-    assert result.output == "Deleted 1 jobs, 2 job files, 1 sessions, 1 login failures.\n"
+    assert result.output == (
+        "Deleted 1 jobs, 2 job files, 1 sessions, 1 login failures, 0 password handouts, 0 uploaded imports.\n"
+    )
     assert sorted(p.name for p in folder.iterdir()) == sorted([recent, "fresh-orphan"])
     with app.app_context():
         assert db.session.scalars(db.select(Job.id)).all() == [recent]

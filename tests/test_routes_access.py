@@ -36,13 +36,19 @@ def leaders(allowed, branch=403, anon=302):
     return {"anon": anon, **dict.fromkeys(BRANCHES, branch), **dict.fromkeys(USERS[4:], allowed)}
 
 
-# B1's organisation page and its changes: its leaders and admins; xleader may not know it
-MANAGERS_OF_B1 = leaders(200) | {"trainer": 403, "xleader": 404}
+def managers(allowed):
+    """B1's secretary's account: administrators and the leaders above B1 manage it; a leader of
+    another tree may not know it; trainers and branches manage nobody."""
+    return by(403, anon=302, xleader=404) | dict.fromkeys(("leader", "gleader", "admin"), allowed)
+
+
+def admins(allowed):
+    return by(403, anon=302, admin=allowed)
 
 
 # (endpoint, method, path, body, expected status per user); {D}: B1's draft of this year,
 # {S}: B1's submitted self-check of last year, {J}: a job of the leader, {T}: a token of b1,
-# {B}: the organisation B1, {R}: a reminder to B1.
+# {B}: the organisation B1, {R}: a reminder to B1, {U}: the user b1.
 PAGES = [
     ("index", "GET", "/", None, by(302)),
     ("auth.login", "GET", "/login", None, by(302, anon=200)),
@@ -84,43 +90,62 @@ PAGES = [
     ("jobs.show", "GET", "/jobs/{J}", None, by(404, anon=302, leader=200)),
     ("jobs.status", "GET", "/jobs/{J}.json", None, by(404, anon=302, leader=200)),
     ("jobs.download", "GET", "/jobs/{J}/download", None, by(404, anon=302, leader=200)),
-    ("admin.audit_log", "GET", "/admin/audit", None, by(403, anon=302, admin=200)),
+    ("admin.audit_log", "GET", "/admin/audit", None, admins(200)),
     ("admin.organisations", "GET", "/admin/organisations", None, leaders(200) | {"trainer": 403}),
     ("admin.create_org", "POST", "/admin/organisations", {"code": ""}, leaders(422) | {"trainer": 403}),
-    ("admin.organisation", "GET", "/admin/organisations/{B}", None, MANAGERS_OF_B1 | {"admin": 200}),
+    ("admin.organisation", "GET", "/admin/organisations/{B}", None, managers(200)),
     (
         "admin.rename_org",
         "POST",
         "/admin/organisations/{B}/rename",
         {"name": ""},
-        MANAGERS_OF_B1 | {"leader": 422, "gleader": 422, "admin": 422},
+        managers(422),
     ),
     (
         "admin.move_org",
         "POST",
         "/admin/organisations/{B}/move",
         {"parent": "C1"},
-        MANAGERS_OF_B1 | {"gleader": 422},  # C1 lies above the leader of G1
+        managers(200) | {"gleader": 422},  # C1 lies above the leader of G1
     ),
-    ("admin.close_org", "POST", "/admin/organisations/{B}/close", None, MANAGERS_OF_B1),  # the confirmation
+    ("admin.close_org", "POST", "/admin/organisations/{B}/close", None, managers(200)),  # the confirmation
     (
         "admin.reopen_org",
         "POST",
         "/admin/organisations/{B}/reopen",
         None,
-        MANAGERS_OF_B1 | {"leader": 403, "gleader": 403, "admin": 302},
+        managers(403) | {"admin": 302},
     ),
-    ("admin.cycles_list", "GET", "/admin/cycles", None, by(403, anon=302, admin=200)),
-    ("admin.open_cycle", "POST", "/admin/cycles", {}, by(403, anon=302, admin=422)),
-    ("admin.cycle", "GET", f"/admin/cycles/{THIS_YEAR}", None, by(403, anon=302, admin=200)),
-    ("admin.change_cycle", "POST", f"/admin/cycles/{THIS_YEAR}", {}, by(403, anon=302, admin=422)),
-    ("admin.close_cycle", "POST", f"/admin/cycles/{THIS_YEAR}/close", None, by(403, anon=302, admin=200)),
-    ("admin.questionnaire_versions", "GET", "/admin/questionnaires", None, by(403, anon=302, admin=200)),
-    ("admin.questionnaire_version", "GET", f"/admin/questionnaires/{VERSION}", None, by(403, anon=302, admin=200)),
-    ("admin.upload_questionnaire", "POST", "/admin/questionnaires", {}, by(403, anon=302, admin=422)),
+    ("admin.cycles_list", "GET", "/admin/cycles", None, admins(200)),
+    ("admin.open_cycle", "POST", "/admin/cycles", {}, admins(422)),
+    ("admin.cycle", "GET", f"/admin/cycles/{THIS_YEAR}", None, admins(200)),
+    ("admin.change_cycle", "POST", f"/admin/cycles/{THIS_YEAR}", {}, admins(422)),
+    ("admin.close_cycle", "POST", f"/admin/cycles/{THIS_YEAR}/close", None, admins(200)),
+    ("admin.questionnaire_versions", "GET", "/admin/questionnaires", None, admins(200)),
+    ("admin.questionnaire_version", "GET", f"/admin/questionnaires/{VERSION}", None, admins(200)),
+    ("admin.upload_questionnaire", "POST", "/admin/questionnaires", {}, admins(422)),
     ("reminders.remind", "GET", "/reminders", None, leaders(200) | {"trainer": 403}),
     ("reminders.remind", "POST", "/reminders", {}, leaders(302) | {"trainer": 403}),
     ("reminders.dismiss", "POST", "/reminders/{R}/dismiss", None, by(404, anon=302, b1=302)),
+    ("admin.export_audit_log", "GET", "/admin/audit.csv", None, admins(200)),
+    ("admin.export_audit_log", "GET", "/admin/audit.xlsx?action=login", None, admins(200)),
+    ("accounts.password", "GET", "/accounts/password", None, by(200, anon=302)),
+    ("accounts.change_password", "POST", "/accounts/password", {"current": "x"}, by(422, anon=302)),
+    ("accounts.users", "GET", "/accounts/users", None, managers(200) | {"xleader": 200}),  # their own tree
+    ("accounts.user", "GET", "/accounts/users/{U}", None, managers(200)),
+    ("accounts.reset", "POST", "/accounts/users/{U}/reset", None, managers(200)),  # the confirmation page
+    ("accounts.disable", "POST", "/accounts/users/{U}/disable", None, managers(200)),  # the confirmation page
+    ("accounts.enable", "POST", "/accounts/users/{U}/enable", None, managers(302)),
+    ("accounts.unlock", "POST", "/accounts/users/{U}/unlock", None, managers(302)),
+    ("accounts.update_user", "POST", "/accounts/users/{U}", {"role": "branch", "organisation": "B1"}, admins(302)),
+    ("accounts.new_user", "GET", "/accounts/users/new", None, admins(200)),
+    ("accounts.create_user", "POST", "/accounts/users/new", {"username": "x"}, admins(422)),
+    ("accounts.handout", "GET", "/accounts/handouts/unknown.csv", None, by(404, anon=302)),
+    ("accounts.import_tree", "GET", "/accounts/import", None, admins(200)),
+    ("accounts.import_template", "GET", "/accounts/import/template.csv", None, admins(200)),
+    ("accounts.import_template", "GET", "/accounts/import/template.xlsx", None, admins(200)),
+    ("accounts.check_import", "POST", "/accounts/import", None, admins(422)),  # no file
+    ("accounts.run_import", "POST", "/accounts/import/{U}", None, admins(404)),  # no such upload
     ("account.tokens", "GET", "/account/tokens", None, by(200, anon=302)),
     ("account.create_token", "POST", "/account/tokens", {"name": "x"}, by(200, anon=302)),
     ("account.revoke", "POST", "/account/tokens/{T}/revoke", None, by(404, anon=302, b1=302)),
@@ -178,12 +203,12 @@ def objects(app, world):
             user = db.session.scalar(db.select(User).where(User.username == username))
             record, tokens[username] = issue_token(user, "test")
             if username == "b1":
-                token_id = record.id
+                token_id, b1_id = record.id, user.id
         db.session.commit()
         reminder = Reminder(organisation_id=world.orgs["B1"], cycle_id=world.cycles[THIS_YEAR])
         db.session.add(reminder)
         db.session.commit()
-        ids = {"D": draft, "S": last_year, "J": job, "T": token_id, "B": world.orgs["B1"], "R": reminder.id}
+        ids = {"D": draft, "S": last_year, "J": job, "T": token_id, "B": world.orgs["B1"], "R": reminder.id, "U": b1_id}
     return ids, tokens
 
 

@@ -40,6 +40,10 @@ def login():
         security.failed(attempt)
         flash(_("Unknown username or wrong password."), "error")
         return render_template("auth/login.html", form=form), 200
+    if not user.is_active:  # told only to whoever knows the password
+        security.failed(attempt)
+        flash(_("This account is disabled. Ask your administrator or Party committee to enable it."), "error")
+        return render_template("auth/login.html", form=form), 200
     if user.organisation.closed:
         flash(_("Your organisation has been closed; you can no longer log in."), "error")
         return render_template("auth/login.html", form=form), 403

@@ -1,7 +1,7 @@
 """closed organisations, users' e-mail, uploaded questionnaire versions, reminders and their mail
 
 Revision ID: 7c3e9a1f5b20
-Revises: 5d2a8c4e7b13
+Revises: 7e3f9a1c2b64
 Create Date: 2026-11-28 10:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7c3e9a1f5b20'
-down_revision = '5d2a8c4e7b13'
+down_revision = '7e3f9a1c2b64'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""The administration of accounts: own passwords, temporary passwords, the users page, bulk import."""
