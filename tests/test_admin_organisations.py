@@ -166,3 +166,14 @@ def test_close_org_command_and_undo(app, world, runner):
     assert "Reopened 3" in result.output
     assert runner.invoke(args=["rename-org", "B1", "改名"]).exit_code == 0
     assert org(app, "B1").name == "改名"
+
+
+def test_the_audit_log_names_every_change_of_the_tree(app, world, client):
+    login(client, "admin")
+    client.post("/language/zh", data={"next": "/"})
+    client.post(f"/admin/organisations/{world.orgs['B1']}/rename", data={"name": "新名称"})
+    client.post(f"/admin/organisations/{world.orgs['B1']}/close", data={"confirm": "yes"})
+    page = client.get("/admin/audit").text
+    assert "组织更名" in page
+    assert "撤销组织" in page
+    assert "B1: B1 党组织 → 新名称" in page
