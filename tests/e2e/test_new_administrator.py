@@ -20,7 +20,7 @@ from bench.server import free_port, start_gunicorn, stop, wait_until_answering
 from tests.smtp import SmtpServer
 
 from .conftest import flask_command, new_context
-from .helpers import PILLARS, QUESTIONNAIRE, THIS_YEAR, expect_saved, fill_answers, pillar_answers
+from .helpers import QUESTIONNAIRE, THIS_YEAR, expect_saved, fill_answers, pillar_answers
 
 ADMIN_PASSWORD = "a long secret pass phrase"
 GENERAL = ("ZB1", "ZB2", "ZB3")
@@ -132,12 +132,12 @@ def test_a_new_administrator_runs_a_cycle_from_an_empty_database(browser, empty_
     change_password(phone, passwords["b01"], "quiet river morning one")
     expect(phone.locator(".deadline")).to_have_text("还剩 14 天。")
     phone.get_by_role("button", name="开始自查").click()
-    for pillar_id in PILLARS:
-        phone.goto(re.sub(r"/selfcheck/(\d+)/\w+.*$", rf"/selfcheck/\1/{pillar_id}", phone.url))
-        fill_answers(phone, pillar_answers(pillar_id))
-        expect_saved(phone)
+    first = QUESTIONNAIRE.pillars[0]
+    expect(phone).to_have_url(re.compile(rf"/selfcheck/\d+/{first.id}$"))
+    fill_answers(phone, pillar_answers(first.id))
+    expect_saved(phone)
     phone.goto("/")
-    expect(phone.locator("main progress")).to_have_attribute("value", str(len(QUESTIONNAIRE.items)))
+    expect(phone.locator("main progress")).to_have_attribute("value", str(len(first.items)))
 
     # The committee's leader reminds the 19 others (b01 has a draft: it is reminded too, being behind).
     leader = new_context(browser, empty_server).new_page()
