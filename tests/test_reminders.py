@@ -121,8 +121,13 @@ def smtp(tmp_path):
 def test_reminders_are_mailed_in_each_readers_language(app, world, smtp):
     smtp.start()
     configure_mail(app, smtp)
-    client_of(app, "leader").post("/reminders", data={"branches": [str(org_id(app, "B1")), str(org_id(app, "B2"))]})
+    leader = client_of(app, "leader")
+    sent = leader.post("/reminders", data={"branches": [str(org_id(app, "B1")), str(org_id(app, "B2"))]})
+    assert "/jobs/" in sent.location  # the mail job's page
     assert wait_for_job(app).status == "done"
+    report = leader.get(sent.location + "/download")
+    assert report.get_data(as_text=True).startswith("2 of 2 sent")
+    report.close()
     messages = {m["To"]: m for m in smtp.wait_for(2)}
     english, chinese = messages["b1@example.org"], messages["b2@example.org"]
     assert english["Subject"].startswith(f"Reminder: the self-check of {THIS_YEAR} is due on")

@@ -34,8 +34,10 @@ def remind():
     form = ReminderForm()
     form.branches.choices = [SelectChoice(b.org.id, f"{b.org.code} {b.org.name}") for b in rows]
     if cycle is not None and form.validate_on_submit():
-        sent = service.send(current_user, cycle, form.branches.data or [])
+        sent, job = service.send(current_user, cycle, form.branches.data or [])
         flash(ngettext("Reminder sent to %(num)d branch.", "Reminder sent to %(num)d branches.", len(sent)))
+        if job is not None:  # its page says when the mail has gone, and to whom
+            return redirect(url_for("jobs.show", job_id=job.id))
         return redirect(url_for(".remind"))
     if not form.is_submitted():
         form.branches.data = [b.org.id for b in rows]

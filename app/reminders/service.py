@@ -17,7 +17,7 @@ from .. import audit
 from ..access import subtree_filter
 from ..database import write_transaction
 from ..extensions import db
-from ..models import SUBMITTED, Cycle, Organisation, Reminder, SelfCheck, User, utcnow
+from ..models import SUBMITTED, Cycle, Job, Organisation, Reminder, SelfCheck, User, utcnow
 
 SENDERS = ("leader", "admin")
 
@@ -62,22 +62,23 @@ def behind(user: User, cycle: Cycle) -> list[Behind]:
     return [Behind(org, "draft" if status else "not_started", last.get(org.id)) for org, status in rows]
 
 
-def send(user: User, cycle: Cycle, org_ids: list[int]) -> list[Reminder]:
-    """Remind the branches of `org_ids` that are behind and under `user`; mail them when configured."""
+def send(user: User, cycle: Cycle, org_ids: list[int]) -> tuple[list[Reminder], Job | None]:
+    """Remind the branches of `org_ids` that are behind and under `user`; the reminders, and the
+    job that mails them when mail is configured."""
     chosen = set(org_ids)
     targets = [b.org for b in behind(user, cycle) if b.org.id in chosen]
     if not targets:
-        return []
+        return [], None
     with write_transaction():
         reminders = [Reminder(organisation_id=o.id, cycle_id=cycle.id, sent_by_id=user.id) for o in targets]
         db.session.add_all(reminders)
         audit.record("reminder", user, f"{cycle.year}: " + " ".join(o.code for o in targets))
         db.session.commit()
-    if current_app.config.get("MAIL_SERVER"):
-        from ..jobs.runner import enqueue
+    if not current_app.config.get("MAIL_SERVER"):
+        return reminders, None
+    from ..jobs.runner import enqueue
 
-        enqueue("reminder_mail", {"reminders": [r.id for r in reminders]}, user)
-    return reminders
+    return reminders, enqueue("reminder_mail", {"reminders": [r.id for r in reminders]}, user)
 
 
 def active_for(org_id: int, cycle: Cycle) -> list[Reminder]:

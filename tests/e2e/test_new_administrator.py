@@ -149,6 +149,10 @@ def test_a_new_administrator_runs_a_cycle_from_an_empty_database(browser, empty_
     boxes.first.uncheck()  # b01, who is filling in
     leader.get_by_role("button", name="发送提醒").click()
     expect(leader.locator(".flash")).to_have_text("已向 19 个党支部发送提醒。")
+    expect(leader).to_have_url(re.compile(r"/jobs/\w+$"))  # the mail job's page
+    with leader.expect_download() as info:
+        leader.locator("[data-job-download]").click()  # shown once every message went
+    assert info.value.path().read_text(encoding="utf-8").startswith("19 of 19 sent")
 
     # Read on a branch's home page, and in the SMTP server, in the reader's language.
     other = new_context(browser, empty_server).new_page()
