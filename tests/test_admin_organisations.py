@@ -177,3 +177,30 @@ def test_the_audit_log_names_every_change_of_the_tree(app, world, client):
     assert "组织更名" in page
     assert "撤销组织" in page
     assert "B1: B1 党组织 → 新名称" in page
+
+
+def test_a_closed_branch_leaves_the_completion_figures_of_open_cycles_and_its_tokens_stop(app, world, runner):
+    from app.api.auth import issue_token
+    from app.comparison import queries
+    from app.comparison.routes import selection_for
+    from app.models import User
+
+    def branches_of_g1(year):
+        with app.test_request_context():
+            leader = db.session.scalar(db.select(User).where(User.username == "leader"))
+            selection, _org = selection_for(leader, "", [year])
+            return {c.code: c.branches for c in queries.cohort(selection).completion}["G1"]
+
+    with app.app_context():
+        b1 = db.session.scalar(db.select(User).where(User.username == "b1"))
+        _record, token = issue_token(b1, "test")
+        db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().get("/api/v1/me", headers=headers).status_code == 200
+    assert branches_of_g1(THIS_YEAR) == 2
+    assert runner.invoke(args=["close-org", "B1"]).exit_code == 0
+    assert branches_of_g1(THIS_YEAR) == 1  # the cache follows the closing
+    assert branches_of_g1(THIS_YEAR - 1) == 2  # a cycle that ended before it closed keeps it
+    refused = app.test_client().get("/api/v1/me", headers=headers)
+    assert refused.status_code == 401
+    assert refused.json["error"]["code"] == "organisation_closed"
