@@ -143,6 +143,11 @@ class Cycle(db.Model):
         today = today or date.today()
         return self.opens_on <= today <= self.closes_on
 
+    def days_left(self, today: date | None = None) -> int | None:
+        """Days from today to the deadline (0 on the last day); None when the cycle is not open."""
+        today = today or date.today()
+        return (self.closes_on - today).days if self.is_open(today) else None
+
 
 class SelfCheck(db.Model):
     """One branch's self-check for one cycle: a draft until submitted, then read-only."""

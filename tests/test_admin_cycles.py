@@ -7,12 +7,21 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 
-from app.assessment.questionnaire import QUESTIONNAIRE_DIR
+import pytest
+
+from app.assessment.questionnaire import QUESTIONNAIRE_DIR, get_questionnaire
 from app.extensions import db
 from app.models import AuditEvent, Cycle, QuestionnaireFile
 from tests.conftest import THIS_YEAR, VERSION, login
 
 TODAY = date.today()
+
+
+@pytest.fixture(autouse=True)
+def forget_loaded_versions():
+    """A version stored in a test's database stays loaded in this process: forget it after the test."""
+    yield
+    get_questionnaire.cache_clear()
 
 
 def cycle(app, year):
@@ -116,7 +125,7 @@ def upload(client, name, text, **extra):
     return client.post("/admin/questionnaires", data=data, content_type="multipart/form-data")
 
 
-def new_version_text(version="2099-1"):
+def new_version_text(version="2098-1"):
     shipped = (QUESTIONNAIRE_DIR / f"{VERSION}.yaml").read_text(encoding="utf-8")
     return shipped.replace(f'version: "{VERSION}"', f'version: "{version}"')
 
@@ -124,11 +133,11 @@ def new_version_text(version="2099-1"):
 def test_a_bad_file_gets_the_loaders_message_and_nothing_is_stored(app, world):
     client = admin(app, "en")
     broken = new_version_text().replace("weight: 1", "weight: -1", 1)
-    r = upload(client, "2099-1.yaml", broken)
+    r = upload(client, "2098-1.yaml", broken)
     assert r.status_code == 422
-    assert "2099-1.yaml" in r.text
+    assert "2098-1.yaml" in r.text
     assert "must be positive" in r.text
-    r = upload(client, "2099-2.yaml", new_version_text())
+    r = upload(client, "2098-2.yaml", new_version_text())
     assert "does not match the file name" in r.text
     r = upload(client, "notes.txt", "x")
     assert "Name the file after its version" in r.text
@@ -139,25 +148,25 @@ def test_a_bad_file_gets_the_loaders_message_and_nothing_is_stored(app, world):
 
 def test_upload_preview_store_choose_then_fixed(app, world):
     client = admin(app, "en")
-    preview = upload(client, "2099-1.yaml", new_version_text())
+    preview = upload(client, "2098-1.yaml", new_version_text())
     assert preview.status_code == 200
-    assert "Store version 2099-1" in preview.text
-    assert "2099-1" not in client.get("/admin/cycles").text  # not stored yet: no cycle can choose it
+    assert "Store version 2098-1" in preview.text
+    assert "2098-1" not in client.get("/admin/cycles").text  # not stored yet: no cycle can choose it
     text = new_version_text()
-    r = client.post("/admin/questionnaires", data={"confirm": "yes", "filename": "2099-1.yaml", "text": text})
+    r = client.post("/admin/questionnaires", data={"confirm": "yes", "filename": "2098-1.yaml", "text": text})
     assert r.status_code == 302
-    assert '<option value="2099-1"' in client.get("/admin/cycles").text
+    assert '<option value="2098-1"' in client.get("/admin/cycles").text
     # stored but unchosen: it may be uploaded again
-    assert upload(client, "2099-1.yaml", text.replace("title:", "# again\ntitle:", 1)).status_code == 200
-    data = {"year": "2098", "version": "2099-1", "opens_on": "2098-01-01", "closes_on": "2098-12-31"}
+    assert upload(client, "2098-1.yaml", text.replace("title:", "# again\ntitle:", 1)).status_code == 200
+    data = {"year": "2098", "version": "2098-1", "opens_on": "2098-01-01", "closes_on": "2098-12-31"}
     assert client.post("/admin/cycles", data=data).status_code == 302
-    r = upload(client, "2099-1.yaml", text)
+    r = upload(client, "2098-1.yaml", text)
     assert r.status_code == 422
     assert "used by a cycle and cannot change" in r.text
     # a cycle on the stored version works like any other: the questionnaire loads from the database
-    assert "Store version" not in client.get("/admin/questionnaires/2099-1").text
+    assert "Store version" not in client.get("/admin/questionnaires/2098-1").text
     with app.app_context():
         from app.assessment.questionnaire import get_questionnaire
 
-        assert get_questionnaire("2099-1").version == "2099-1"
+        assert get_questionnaire("2098-1").version == "2098-1"
         assert db.session.scalar(db.select(QuestionnaireFile.chosen))

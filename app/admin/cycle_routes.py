@@ -27,7 +27,7 @@ def cycles_page(form: CycleForm | None = None, status: int = 200):
         form.version.choices = questionnaires.usable_versions()
         form.version.data = form.version.choices[-1]
     rows = db.session.scalars(select(Cycle).order_by(Cycle.year.desc())).all()
-    return render_template("admin/cycles.html", cycles=rows, form=form, started=cycles.started), status
+    return render_template("admin/cycles.html", cycles=rows, form=form), status
 
 
 @bp.route("/cycles")

@@ -82,9 +82,3 @@ def close_cycle(actor: User | None, cycle: Cycle, today: date | None = None) -> 
         cycle.closes_on = yesterday
         audit.record("cycle_close", actor, f"{cycle.year} {yesterday}")
         db.session.commit()
-
-
-def days_left(cycle: Cycle, today: date | None = None) -> int | None:
-    """Days from today to the deadline (0 on the last day); None when the cycle is not open."""
-    today = today or date.today()
-    return (cycle.closes_on - today).days if cycle.is_open(today) else None

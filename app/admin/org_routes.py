@@ -47,15 +47,21 @@ def new_org_form() -> OrganisationForm:
     return form
 
 
+def tree_page(form: OrganisationForm, status: int = 200):
+    """The tree the user may read, each organisation's number of users, and the form to create one."""
+    orgs = db.session.scalars(select(Organisation).where(subtree_filter(current_user)).order_by(Organisation.path))
+    users = dict(db.session.execute(select(User.organisation_id, func.count()).group_by(User.organisation_id)).all())
+    page = render_template(
+        "admin/organisations.html", orgs=list(orgs), users=users, form=form, can_manage=tree.can_manage
+    )
+    return page, status
+
+
 @bp.route("/organisations")
 @login_required
 def organisations():
     managers_only()
-    orgs = db.session.scalars(select(Organisation).where(subtree_filter(current_user)).order_by(Organisation.path))
-    users = dict(db.session.execute(select(User.organisation_id, func.count()).group_by(User.organisation_id)).all())
-    return render_template(
-        "admin/organisations.html", orgs=list(orgs), users=users, form=new_org_form(), can_manage=tree.can_manage
-    )
+    return tree_page(new_org_form())
 
 
 @bp.route("/organisations", methods=["POST"])
@@ -72,10 +78,7 @@ def create_org():
         else:
             flash(_("%(code)s created.", code=org.code))
             return redirect(url_for(".organisations"))
-    orgs = db.session.scalars(select(Organisation).where(subtree_filter(current_user)).order_by(Organisation.path))
-    return render_template(
-        "admin/organisations.html", orgs=list(orgs), users={}, form=form, can_manage=tree.can_manage
-    ), 422
+    return tree_page(form, 422)
 
 
 def org_page(org: Organisation, status: int = 200, **forms):

@@ -26,7 +26,6 @@ from sqlalchemy import select
 from forms.selfcheck import answer_error_message, pillar_form_class
 
 from ..access import can_edit, get_selfcheck_or_404
-from ..admin.cycles import days_left
 from ..database import reads_then_writes
 from ..extensions import db
 from ..models import Cycle, SelfCheck
@@ -89,7 +88,7 @@ def home():
         resume=resume,
         reopening=reopening,
         reminders=reminders,
-        days_left=days_left(cycle) if cycle else None,
+        days_left=cycle.days_left() if cycle else None,
     )
 
 
