@@ -5,18 +5,34 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
 MO := translations/zh/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messages.mo
-# Debian packages the project needs: the CJK font embedded in PDFs, pdftoppm for the PDF tests,
-# Chromium (and its driver) for the end-to-end tests in tests/e2e, Pango for WeasyPrint in `make bench`.
-SYSTEM_PACKAGES := fonts-wqy-microhei poppler-utils chromium chromium-driver libpango-1.0-0 libpangoft2-1.0-0 wrk
-SYSTEM_FILES := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc /usr/bin/pdftoppm /usr/bin/chromium /usr/bin/wrk \
-	/usr/lib/$(shell uname -m)-linux-gnu/libpangoft2-1.0.so.0
+# Where `make run` serves: `make run HOST=0.0.0.0 PORT=8080`.
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# Debian packages: serving needs only the CJK font embedded in PDFs (`make serve-system`); the tests
+# and benchmarks (`make system`) add pdftoppm for the PDF tests, Chromium (and its driver) for the
+# end-to-end tests in tests/e2e, Pango for WeasyPrint and wrk in `make bench`. Each list goes with
+# files that tell whether it is installed.
+SERVE_PACKAGES := fonts-wqy-microhei
+SERVE_FILES := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+TEST_PACKAGES := poppler-utils chromium chromium-driver libpango-1.0-0 libpangoft2-1.0-0 wrk
+TEST_FILES := /usr/bin/pdftoppm /usr/bin/chromium /usr/bin/wrk /usr/lib/$(shell uname -m)-linux-gnu/libpangoft2-1.0.so.0
+# $(call apt_install,FILES,PACKAGES): install PACKAGES unless every one of FILES exists
+define apt_install
+	@missing=""; for f in $(1); do [ -e $$f ] || missing=yes; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages: $(2)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(2) >/dev/null; \
+	fi
+endef
 # axe-core from npm, injected into pages by the accessibility tests (package.json, package-lock.json).
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run test bench load lint format install system translations db translate-extract clean
+.PHONY: run test bench load lint format install system serve-system translations db translate-extract clean
 
+# gunicorn with the production settings of gunicorn.conf.py (README, Deployment), on HOST:PORT
 run: install translations db
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	GUNICORN_BIND=$(HOST):$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: install system translations $(AXE)
 	$(VENV)/bin/ruff check .
@@ -39,13 +55,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-system:
-	@missing=""; for f in $(SYSTEM_FILES); do [ -e $$f ] || missing=yes; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "Installing Debian packages: $(SYSTEM_PACKAGES)"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
-	fi
+serve-system:
+	$(call apt_install,$(SERVE_FILES),$(SERVE_PACKAGES))
+
+system: serve-system
+	$(call apt_install,$(TEST_FILES),$(TEST_PACKAGES))
 
 $(AXE): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "needs npm (Debian package npm) for axe-core"; exit 1; }
@@ -60,7 +74,7 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $
 translate-extract: install
 	$(FLASK) translate extract
 
-db: install system
+db: install serve-system
 	$(FLASK) init-db
 	$(FLASK) seed-demo --if-empty
 

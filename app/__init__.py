@@ -83,9 +83,12 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def select_locale() -> str:
-    """The user's explicit choice, else their saved preference, else the browser's."""
-    from flask import current_app
+    """The user's explicit choice, else their saved preference, else the browser's; outside a
+    request (the command line; jobs choose theirs with `force_locale`), English."""
+    from flask import current_app, has_request_context
 
+    if not has_request_context():
+        return "en"
     languages = current_app.config["LANGUAGES"]
     api_user = g.get("api_user")  # the API authenticates by token and ignores the session
     if api_user is not None:

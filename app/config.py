@@ -77,3 +77,6 @@ class Config:
     MAIL_RETRY_SECONDS = float(os.environ.get("MAIL_RETRY_SECONDS", "30"))  # doubled after each failure
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_HOURS = 12
+    if os.environ.get("REPORT_FONT_PATH"):  # else app/reports/fonts.py's default, the packaged font
+        REPORT_FONT_PATH = os.environ["REPORT_FONT_PATH"]
+    REPORT_TEMPLATE = os.environ.get("REPORT_TEMPLATE") or "default"  # a layout of report_templates/

@@ -1,5 +1,6 @@
 """What an organisation and a user may be, whichever way they come in: `create-org`, `create-user`,
-`import-all` (and any admin page): one set of rules, answering English messages for the operator.
+`import-all`, `import-tree` and the admin pages: one set of rules. Messages go through the catalogs:
+English on the command line (`app.select_locale` outside a request), the user's language on a page.
 
 A code is what paths, the subtree rule, URLs and download names are built from, so it is letters,
 digits and hyphens only, 1–20 characters, beginning and ending with a letter or digit: no "/" can
@@ -13,6 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from flask_babel import gettext
+
 from app.assessment.items import storable
 
 from .models import ORG_KINDS, ROLES
@@ -23,21 +26,34 @@ MAX_USERNAME = 80
 KIND_LABELS = {"committee": "committee", "general_branch": "general branch", "branch": "branch"}
 
 
+def kind_label(kind: str) -> str:
+    labels = {
+        "committee": gettext("committee"),
+        "general_branch": gettext("general branch"),
+        "branch": gettext("branch"),
+    }
+    return labels[kind]
+
+
 def code_problem(code) -> str | None:
     if isinstance(code, str) and CODE.fullmatch(code):
         return None
-    return f"code {code!r} must be 1–20 letters, digits or hyphens, beginning and ending with a letter or digit"
+    return gettext(
+        "code %(code)s must be 1–20 letters, digits or hyphens, beginning and ending with a letter or digit",
+        code=repr(code),
+    )
 
 
 def text_problem(value, what: str, max_length: int) -> str | None:
     """A name or username: not empty, at most `max_length` characters, printable (no control,
     format or unassigned characters, no half of a surrogate pair, no NUL)."""
+    what = {"name": gettext("name"), "username": gettext("username")}[what]
     if not isinstance(value, str) or not value.strip():
-        return f"{what} must not be empty"
+        return gettext("%(what)s must not be empty", what=what)
     if len(value) > max_length:
-        return f"{what} must be at most {max_length} characters"
+        return gettext("%(what)s must be at most %(num)d characters", what=what, num=max_length)
     if not storable(value) or any(unicodedata.category(ch)[0] == "C" for ch in value):
-        return f"{what} {value!r} contains control or unprintable characters"
+        return gettext("%(what)s %(value)s contains control or unprintable characters", what=what, value=repr(value))
     return None
 
 
@@ -48,13 +64,21 @@ def organisation_problems(code, kind, name, parent: tuple[str, str] | None, path
     """
     problems = [p for p in (code_problem(code), text_problem(name, "name", MAX_NAME)) if p]
     if kind not in ORG_KINDS:
-        problems.append(f"kind {kind!r} must be one of {', '.join(ORG_KINDS)}")
+        problems.append(gettext("kind %(kind)s must be one of %(kinds)s", kind=repr(kind), kinds=", ".join(ORG_KINDS)))
     elif parent is None and kind != "committee":
-        problems.append("only a committee can stand without a parent")
+        problems.append(gettext("only a committee can stand without a parent"))
     elif parent is not None and ORG_KINDS.index(kind) <= ORG_KINDS.index(parent[0]):
-        problems.append(f"a {KIND_LABELS[kind]} cannot sit under a {KIND_LABELS[parent[0]]}")
+        problems.append(
+            gettext("a %(kind)s cannot sit under a %(parent)s", kind=kind_label(kind), parent=kind_label(parent[0]))
+        )
     if path is not None and not problems and path != expected_path(code, parent):
-        problems.append(f"path {path!r} must be {expected_path(code, parent)!r} (the parent's path and the code)")
+        problems.append(
+            gettext(
+                "path %(path)s must be %(expected)s (the parent's path and the code)",
+                path=repr(path),
+                expected=repr(expected_path(code, parent)),
+            )
+        )
     return problems
 
 
@@ -71,7 +95,7 @@ def email_problem(value) -> str | None:
     if not value:
         return None
     if not isinstance(value, str) or len(value) > MAX_EMAIL or not EMAIL.fullmatch(value) or not storable(value):
-        return f"email {value!r} must be one address such as name@example.org"
+        return gettext("email %(value)s must be one address such as name@example.org", value=repr(value))
     return None
 
 
@@ -80,9 +104,9 @@ def user_problems(username, name, role, organisation_kind: str | None) -> list[s
     checks = (text_problem(username, "username", MAX_USERNAME), text_problem(name, "name", MAX_NAME))
     problems = [p for p in checks if p]
     if isinstance(username, str) and any(ch.isspace() for ch in username):
-        problems.append(f"username {username!r} must not contain spaces")
+        problems.append(gettext("username %(username)s must not contain spaces", username=repr(username)))
     if role not in ROLES:
-        problems.append(f"role {role!r} must be one of {', '.join(ROLES)}")
+        problems.append(gettext("role %(role)s must be one of %(roles)s", role=repr(role), roles=", ".join(ROLES)))
     elif role == "branch" and organisation_kind != "branch":
-        problems.append("a branch user must belong to a branch")
+        problems.append(gettext("a branch user must belong to a branch"))
     return problems

@@ -151,6 +151,11 @@ def test_leaders_manage_the_branch_users_of_their_subtree_only(app, world):
     with app.app_context():
         assert db.session.get(ApiToken, token_id).revoked_at is not None
         assert db.session.scalar(select(LoginSession).where(LoginSession.ended_at.is_(None))).user_id != b1_id
+    with app.app_context():  # a token issued while disabled (from the command line) is refused too
+        late_token = issue_token(db.session.get(User, b1_id), "late")[1]
+    late = app.test_client().get("/api/v1/cycles", headers={"Authorization": f"Bearer {late_token}"})
+    assert late.status_code == 401
+    assert late.json["error"]["code"] == "account_disabled"
     refused = app.test_client().post("/login", data={"username": "b1", "password": PASSWORD})
     assert refused.status_code == 200
     assert (
@@ -199,6 +204,8 @@ def test_an_administrator_changes_roles_organisations_and_assignments(app, world
     trainer_id = user_id(app, "trainer")
     bad = admin.post(f"/accounts/users/{trainer_id}", data={"role": "branch", "organisation": "C1"})
     assert bad.status_code == 422
+    assert "党支部用户必须属于一个党支部" in bad.text
+    assert fetch_user(app, "trainer").role == "trainer"
     data = {"role": "trainer", "organisation": "C1", "assigned": ["G1", "X1"]}
     assert admin.post(f"/accounts/users/{trainer_id}", data=data).status_code == 302
     with app.app_context():

@@ -88,6 +88,10 @@ def test_a_dry_run_lists_every_bad_row_and_writes_nothing(app, world):
     assert "does not move organisations" in page.text
     assert counts(app) == before
     assert "Import</button>" not in page.text
+    zh = client.post(
+        "/accounts/import", data={"file": (io.BytesIO(csv_file(bad)), "t.csv")}, headers={"Accept-Language": "zh"}
+    )
+    assert "第 7 行：上级党组织 &#39;NOPE&#39; 既不在系统中，也不在前面的行中" in zh.text
     unreadable = upload(client, b"code,name\nA,B\n", "tree.csv")
     assert unreadable.status_code == 422
     assert "header" in unreadable.text

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from flask_babel import force_locale
 from sqlalchemy import select
 
 from ..extensions import db
@@ -39,8 +38,7 @@ def check_password(password: str, username: str) -> None:
     """Refuse a password the policy refuses, with its English message."""
     problem = password_problem(password, username)
     if problem:
-        with force_locale("en"):
-            raise click.ClickException(str(MESSAGES[problem]))
+        raise click.ClickException(str(MESSAGES[problem]))  # in English, as outside any request
 
 
 @click.command("users")

@@ -130,7 +130,7 @@ def users():
         page=page,
         more=page * PAGE_SIZE < total,
         filters=filters,
-        roles=ROLES,
+        role_labels=role_labels(),
         states=STATES,
         organisations=db.session.scalars(
             select(Organisation).where(subtree_filter(current_user)).order_by(Organisation.path)
@@ -146,9 +146,15 @@ def organisation_choices() -> list[tuple[str, str]]:
     ]
 
 
+def role_labels() -> dict[str, str]:
+    return {"branch": _("Branch"), "leader": _("Leader"), "trainer": _("Trainer"), "admin": _("Administrator")}
+
+
 def user_form(form_class, user: User | None = None):
-    form = form_class(obj=None) if user is None else form_class()
-    form.role.choices = [(role, role) for role in ROLES]
+    """The form with its choices (every organisation: only administrators see it), filled from
+    `user` on a GET."""
+    form = form_class()
+    form.role.choices = list(role_labels().items())
     form.organisation.choices = form.assigned.choices = organisation_choices()
     if user is not None and request.method == "GET":
         form.role.data, form.organisation.data = user.role, user.organisation.code
@@ -188,9 +194,9 @@ def update_user(user_id: int):
     if not form.validate():
         return user_page(user, form, 422)
     organisation, assigned = chosen_organisations(form)
-    problems = user_problems(user.username, user.name, form.role.data, organisation.kind if organisation else None)
-    if organisation is None or problems:
-        form.role.errors = [_("A branch user must belong to a branch.")]
+    problems = user_problems(user.username, user.name, form.role.data, organisation.kind)
+    if problems:  # the organisation is one of the choices, so it exists
+        form.role.errors = problems
         return user_page(user, form, 422)
     changes = service.update_user(user, current_user, role=form.role.data, organisation=organisation, assigned=assigned)
     flash(_("Saved.") if changes else _("Nothing changed."), "success")
@@ -214,8 +220,9 @@ def create_user():
         return render_template("accounts/new_user.html", form=form), 422
     username, name = form.username.data.strip(), form.name.data.strip()
     organisation, assigned = chosen_organisations(form)
-    if user_problems(username, name, form.role.data, organisation.kind if organisation else None):
-        form.username.errors = [_("Check the username (no spaces) and the role: a branch user belongs to a branch.")]
+    problems = user_problems(username, name, form.role.data, organisation.kind)
+    if problems:
+        form.username.errors = problems
         return render_template("accounts/new_user.html", form=form), 422
     if db.session.scalar(select(User.id).where(User.username == username)):
         form.username.errors = [_("This username is taken.")]

@@ -18,13 +18,14 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from .. import audit
 from ..database import write_transaction
 from ..extensions import db
 from ..models import Organisation, User
-from ..organisations import email_problem, expected_path, organisation_problems, user_problems
+from ..organisations import email_problem, expected_path, kind_label, organisation_problems, user_problems
 from . import service
 
 COLUMNS = ("org_code", "org_kind", "org_name", "parent_code", "username", "user_name", "role", "email")
@@ -85,20 +86,22 @@ def read_rows(data: bytes, filename: str) -> list[tuple[int, dict]]:
             try:
                 text = data.decode("gb18030")
             except UnicodeDecodeError:
-                raise ImportFileError("The file is neither UTF-8 nor GB18030 text.") from None
+                raise ImportFileError(gettext("The file is neither UTF-8 nor GB18030 text.")) from None
         try:
             raw = list(csv.reader(io.StringIO(text, newline="")))
         except csv.Error as exc:
-            raise ImportFileError(f"Not a CSV file: {exc}.") from None
+            raise ImportFileError(gettext("Not a CSV file: %(error)s.", error=exc)) from None
     if not raw or [str(c or "").strip() for c in raw[0][: len(REQUIRED)]] != list(REQUIRED):
-        raise ImportFileError("The first row must be the template's header: " + ",".join(COLUMNS) + ".")
+        raise ImportFileError(
+            gettext("The first row must be the template's header: %(header)s.", header=",".join(COLUMNS))
+        )
     rows = []
     for line, values in enumerate(raw[1:], 2):
         cells = [("" if v is None else str(v)).strip() for v in values] + [""] * len(COLUMNS)
         if any(cells[: len(COLUMNS)]):
             rows.append((line, dict(zip(COLUMNS, cells, strict=False))))
     if len(rows) > MAX_ROWS:
-        raise ImportFileError(f"At most {MAX_ROWS} rows in one file.")
+        raise ImportFileError(gettext("At most %(num)d rows in one file.", num=MAX_ROWS))
     return rows
 
 
@@ -108,7 +111,7 @@ def _xlsx_rows(data: bytes) -> list[list]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise ImportFileError("Not an XLSX file.") from exc
+        raise ImportFileError(gettext("Not an XLSX file.")) from exc
     try:
         return [list(row) for row in book.worksheets[0].iter_rows(max_row=MAX_ROWS + 2, values_only=True)]
     finally:
@@ -137,7 +140,16 @@ def _organisation_row(line, row, known, in_file, result) -> list[str]:
         differs = [
             c for c, v in (("org_kind", kind), ("org_name", name), ("parent_code", parent_code)) if v and v != first[c]
         ]
-        return [f"{', '.join(differs)} differ from line {first['line']}, where {code} first appears"] if differs else []
+        if not differs:
+            return []
+        return [
+            gettext(
+                "%(columns)s differ from line %(line)d, where %(code)s first appears",
+                columns=", ".join(differs),
+                line=first["line"],
+                code=code,
+            )
+        ]
     if not kind and not name and code in known:  # only names an existing organisation, for a user
         org = known[code]
         in_file[code] = {"line": line, "org_kind": org.kind, "org_name": org.name, "parent_code": "", "path": org.path}
@@ -149,7 +161,9 @@ def _organisation_row(line, row, known, in_file, result) -> list[str]:
         elif parent_code in known:
             parent = (known[parent_code].kind, known[parent_code].path)
         else:
-            return [f"parent {parent_code!r} is neither in the database nor on an earlier line"]
+            return [
+                gettext("parent %(code)s is neither in the database nor on an earlier line", code=repr(parent_code))
+            ]
     problems = organisation_problems(code, kind, name, parent)
     if problems:
         return problems
@@ -157,7 +171,14 @@ def _organisation_row(line, row, known, in_file, result) -> list[str]:
     if code in known:
         org = known[code]
         if org.path != path or org.kind != kind:
-            return [f"{code} exists as a {org.kind} at {org.path}; the import does not move organisations"]
+            return [
+                gettext(
+                    "%(code)s exists as a %(kind)s at %(path)s; the import does not move organisations",
+                    code=code,
+                    kind=kind_label(org.kind),
+                    path=org.path,
+                )
+            ]
         if org.name != name:
             result.renamed_orgs.append((line, org, name))
         else:
@@ -179,7 +200,7 @@ def _user_row(line, row, known, in_file, users, seen_users, result) -> list[str]
     if problems:
         return problems
     if username in seen_users:
-        return [f"username {username!r} appears on an earlier line"]
+        return [gettext("username %(username)s appears on an earlier line", username=repr(username))]
     seen_users.add(username)
     wanted = {"username": username, "name": name, "role": role, "org_code": code, "email": email or None}
     user = users.get(username)

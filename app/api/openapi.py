@@ -26,8 +26,8 @@ ERRORS = {  # the error answers operations share: name → (status, description)
     "BadRequest": ("400", "The request is malformed (`bad_request`): `fields` names what."),
     "Unauthorized": (
         "401",
-        "No token, or a token that is unknown, expired or revoked (`authentication_required`, `invalid_token`, "
-        "`token_expired`, `token_revoked`).",
+        "No token, or a token that is unknown, expired or revoked, or of a disabled account "
+        "(`authentication_required`, `invalid_token`, `token_expired`, `token_revoked`, `account_disabled`).",
     ),
     "Forbidden": ("403", "Visible to you, but the action is not yours to take (`forbidden`)."),
     "NotFound": ("404", "No such object, or not visible to you (`not_found`)."),

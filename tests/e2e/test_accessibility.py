@@ -103,6 +103,14 @@ def test_axe_on_the_leader_trainer_and_admin_pages(axe_context, axe_source):
     audit(page, axe_source, found, seen)
     page.goto("/account/tokens")
     audit(page, axe_source, found, seen)
+    for path in ("/accounts/users", "/accounts/users/new", "/accounts/import", "/accounts/password"):
+        page.goto(path)
+        audit(page, axe_source, found, seen)
+    page.goto("/accounts/users?q=b01")
+    page.locator("table.cards a", has_text="b01").click()  # a user's page, with its actions and role form
+    audit(page, axe_source, found, seen)
+    page.get_by_role("button", name="重置密码").click()  # the confirmation, which changes nothing yet
+    audit(page, axe_source, found, seen)
     report(found, seen)
 
 
