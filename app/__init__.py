@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json = security.JSONProvider(app)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_object(Config)
+    app.config.from_pyfile("config.py", silent=True)  # instance/config.py: settings kept out of the repository
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.instance_path)
     if config:
         app.config.update(config)
@@ -67,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .jobs import kinds as job_kinds
     from .jobs.routes import bp as jobs_bp
     from .rectification.routes import bp as rectification_bp
+    from .reminders.routes import bp as reminders_bp
     from .reports.routes import bp as reports_bp
     from .results.routes import bp as results_bp
     from .selfcheck.routes import bp as selfcheck_bp
@@ -83,6 +85,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(reminders_bp)
     job_kinds.init_app(app)
     core.init_app(app)
     errors.init_app(app)

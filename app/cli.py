@@ -11,9 +11,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
-from sqlalchemy import func, select
-
-from app.assessment.questionnaire import available_versions
+from sqlalchemy import select
 
 from .accounts import service as accounts
 from .accounts.cli import COMMANDS as ACCOUNT_COMMANDS
@@ -35,6 +33,9 @@ def init_app(app: Flask) -> None:
         init_db,
         seed_demo,
         create_org,
+        rename_org,
+        move_org,
+        close_org,
         create_user,
         unlock_user,
         open_cycle,
@@ -102,6 +103,64 @@ def create_org(code, kind, name, parent_code):
     click.echo(f"Created {org.code} ({KIND_LABELS[kind]}) {org.name}")
 
 
+def org_by_code(code: str) -> Organisation:
+    org = db.session.scalar(select(Organisation).where(Organisation.code == code))
+    if org is None:
+        raise click.ClickException(f"No organisation with code {code!r}.")
+    return org
+
+
+def tree_change(change, *args):
+    """Run a change of `admin.tree` as the operator; its refusal in English."""
+    from flask_babel import force_locale
+
+    from .admin import tree
+
+    try:
+        return change(None, *args)
+    except tree.TreeError as exc:
+        with force_locale("en"):
+            raise click.ClickException(str(exc)) from None
+
+
+@click.command("rename-org")
+@with_appcontext
+@click.argument("code")
+@click.argument("name")
+def rename_org(code, name):
+    """Rename the organisation CODE to NAME."""
+    from .admin import tree
+
+    tree_change(tree.rename, org_by_code(code), name)
+    click.echo(f"Renamed {code} to {name}")
+
+
+@click.command("move-org")
+@with_appcontext
+@click.argument("code")
+@click.argument("parent_code")
+def move_org(code, parent_code):
+    """Move the organisation CODE and its subtree under PARENT_CODE; print whose access changes."""
+    from .admin import tree
+
+    plan = tree_change(tree.move, org_by_code(code), org_by_code(parent_code))
+    for change in plan.changes:
+        click.echo(f"{change.user.username} {'gains' if change.gains else 'loses'} {code}")
+    click.echo(f"Moved {code} ({len(plan.branches)} branches) under {parent_code}")
+
+
+@click.command("close-org")
+@with_appcontext
+@click.argument("code")
+@click.option("--undo", is_flag=True, help="Reopen it, and what was closed with it.")
+def close_org(code, undo):
+    """Close the organisation CODE and its subtree (history kept; its users cannot log in)."""
+    from .admin import tree
+
+    count = tree_change(tree.reopen if undo else tree.close, org_by_code(code))
+    click.echo(f"{'Reopened' if undo else 'Closed'} {count} organisation(s) from {code}")
+
+
 def refuse(problems: list[str]) -> None:
     if problems:
         text = "; ".join(problems)
@@ -160,27 +219,25 @@ def open_cycle(year, version, opens, closes):
 
     A cycle with self-checks keeps its questionnaire version: their answers are typed for it.
     """
-    versions = available_versions()
+    from flask_babel import force_locale
+
+    from .admin import cycles, questionnaires
+
+    versions = questionnaires.usable_versions()
     cycle = db.session.scalar(select(Cycle).where(Cycle.year == year))
     version = version or (cycle.questionnaire_version if cycle else versions[-1])
     if version not in versions:
         raise click.ClickException(f"No questionnaire version {version}; there are: {', '.join(versions)}.")
-    if cycle is not None and version != cycle.questionnaire_version:
-        started = db.session.scalar(select(func.count()).where(SelfCheck.cycle_id == cycle.id))
-        if started:
-            raise click.ClickException(
-                f"Cycle {year} has {started} self-check(s) answered with questionnaire "
-                f"{cycle.questionnaire_version}; its version cannot change."
-            )
     opens_on = opens.date() if opens else date(year, 1, 1)
     closes_on = closes.date() if closes else date(year, 12, 31)
-    if closes_on < opens_on:
-        raise click.ClickException("The cycle must close after it opens.")
-    with write_transaction():
-        cycle = cycle or Cycle(year=year)
-        cycle.questionnaire_version, cycle.opens_on, cycle.closes_on = version, opens_on, closes_on
-        db.session.add(cycle)
-        db.session.commit()
+    try:
+        if cycle is None:
+            cycles.open_cycle(None, year, version, opens_on, closes_on)
+        else:
+            cycles.change_cycle(None, cycle, version, opens_on, closes_on)
+    except cycles.CycleError as exc:
+        with force_locale("en"):
+            raise click.ClickException(str(exc)) from None
     click.echo(f"Cycle {year}: questionnaire {version}, open {opens_on} to {closes_on}")
 
 
@@ -226,7 +283,6 @@ def import_answers(file, submit):
 @click.option("--template", default="default", show_default=True, help="A layout of report_templates/.")
 def render_report(branch_code, year, lang, output, template):
     """Write the diagnostic report of one branch's self-check to a PDF file."""
-    from .models import SelfCheck
     from .reports.service import report_for
     from .reports.template import available_templates
 

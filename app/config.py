@@ -67,6 +67,16 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     # a write outside write_transaction() on SQLite raises (app/database.py); always on in tests
     SQLITE_WRITE_GUARD = os.environ.get("SQLITE_WRITE_GUARD", "") == "1"
+    # reminders by mail (app/reminders/mail.py): none without MAIL_SERVER
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "selfcheck@localhost")
+    MAIL_TIMEOUT = 30  # seconds to wait for the mail server
+    MAIL_ATTEMPTS = 5  # per message: the first and four retries
+    MAIL_RETRY_SECONDS = float(os.environ.get("MAIL_RETRY_SECONDS", "30"))  # doubled after each failure
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_HOURS = 12
     if os.environ.get("REPORT_FONT_PATH"):  # else app/reports/fonts.py's default, the packaged font

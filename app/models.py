@@ -58,7 +58,19 @@ class Organisation(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     path: Mapped[str] = mapped_column(String(400), index=True)
 
+    # closed (dissolved or merged): keeps its history, is no member of cycles ending after this day
+    closed_on: Mapped[date | None] = mapped_column(Date)
+
     parent: Mapped[Organisation | None] = relationship(remote_side=[id])
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_on is not None
+
+    @staticmethod
+    def member_of(cycle: Cycle):
+        """SQL: the organisation takes part in `cycle`: open, or closed only after the cycle ended."""
+        return Organisation.closed_on.is_(None) | (Organisation.closed_on > cycle.closes_on)
 
     def contains(self, other: Organisation) -> bool:
         return other.path.startswith(self.path)
@@ -105,6 +117,7 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     locale: Mapped[str | None] = mapped_column(String(10))
+    email: Mapped[str | None] = mapped_column(String(254))  # where reminders go, when mail is configured
     # a temporary password given by an administrator: the user must choose their own before anything else
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime)  # a disabled account cannot log in
@@ -135,6 +148,11 @@ class Cycle(db.Model):
     def is_open(self, today: date | None = None) -> bool:
         today = today or date.today()
         return self.opens_on <= today <= self.closes_on
+
+    def days_left(self, today: date | None = None) -> int | None:
+        """Days from today to the deadline (0 on the last day); None when the cycle is not open."""
+        today = today or date.today()
+        return (self.closes_on - today).days if self.is_open(today) else None
 
 
 class SelfCheck(db.Model):
@@ -458,3 +476,49 @@ class PrefilledAnswer(db.Model):
     @property
     def typed_value(self):
         return json.loads(self.value)
+
+
+class QuestionnaireFile(db.Model):
+    """A questionnaire version uploaded by an administrator: its YAML text, validated as the files
+    of app/assessment/questionnaires/ are. Kept in the database so every app server reads the same.
+    `chosen` is set for good once a cycle chooses it; from then on the version cannot change."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(40), unique=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    uploaded_by: Mapped[User | None] = relationship()
+
+
+class Reminder(db.Model):
+    """A leader's reminder to a branch that has not submitted: shown on its home page until it
+    submits or dismisses it, and mailed to its users when mail is configured."""
+
+    __table_args__ = (Index("ix_reminder_organisation_cycle", "organisation_id", "cycle_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    sent_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    dismissed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    organisation: Mapped[Organisation] = relationship()
+    cycle: Mapped[Cycle] = relationship()
+    sent_by: Mapped[User | None] = relationship()
+
+
+class MailDelivery(db.Model):
+    """One attempt to mail a reminder to one user: to which address, when, and what the server said."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminder.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    address: Mapped[str] = mapped_column(String(254))
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    result: Mapped[str] = mapped_column(String(500))  # "sent", or the error

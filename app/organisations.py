@@ -86,6 +86,19 @@ def expected_path(code: str, parent: tuple[str, str] | None) -> str:
     return (parent[1] if parent else "/") + code + "/"
 
 
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+MAX_EMAIL = 254
+
+
+def email_problem(value) -> str | None:
+    """A user's e-mail address, where reminders go: empty, or one address of at most 254 characters."""
+    if not value:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_EMAIL or not EMAIL.fullmatch(value) or not storable(value):
+        return gettext("email %(value)s must be one address such as name@example.org", value=repr(value))
+    return None
+
+
 def user_problems(username, name, role, organisation_kind: str | None) -> list[str]:
     """What is wrong with a user of an organisation of `organisation_kind`."""
     checks = (text_problem(username, "username", MAX_USERNAME), text_problem(name, "name", MAX_NAME))

@@ -12,8 +12,8 @@ import pytest
 from app.api.auth import issue_token
 from app.database import write_transaction
 from app.extensions import db
-from app.models import Evidence, RectificationAction, User
-from tests.conftest import THIS_YEAR, login, submitted_selfcheck
+from app.models import Evidence, RectificationAction, Reminder, User
+from tests.conftest import THIS_YEAR, VERSION, login, submitted_selfcheck
 
 ACTION = {"problem": "p", "measure": "m", "owner_name": "n", "deadline": "2030-01-01"}
 USERS = ("anon", "b1", "b2", "x1", "leader", "gleader", "xleader", "trainer", "admin")
@@ -58,7 +58,7 @@ def admins(allowed):
 
 # (endpoint, method, path, body, expected status per user); {D}: B1's draft of this year,
 # {S}: B1's submitted self-check of last year, {J}: a job of the leader, {T}: a token of b1,
-# {U}: the user b1.
+# {B}: the organisation B1, {R}: a reminder to B1, {U}: the user b1.
 # {A}: an action on B1's draft, {L}: an unfinished action of last year's list.
 PAGES = [
     ("index", "GET", "/", None, by(302)),
@@ -138,9 +138,45 @@ PAGES = [
     ("jobs.show", "GET", "/jobs/{J}", None, by(404, anon=302, leader=200)),
     ("jobs.status", "GET", "/jobs/{J}.json", None, by(404, anon=302, leader=200)),
     ("jobs.download", "GET", "/jobs/{J}/download", None, by(404, anon=302, leader=200)),
-    ("admin.audit_log", "GET", "/admin/audit", None, by(403, anon=302, admin=200)),
-    ("admin.export_audit_log", "GET", "/admin/audit.csv", None, by(403, anon=302, admin=200)),
-    ("admin.export_audit_log", "GET", "/admin/audit.xlsx?action=login", None, by(403, anon=302, admin=200)),
+    ("admin.audit_log", "GET", "/admin/audit", None, admins(200)),
+    ("admin.organisations", "GET", "/admin/organisations", None, leaders(200) | {"trainer": 403}),
+    ("admin.create_org", "POST", "/admin/organisations", {"code": ""}, leaders(422) | {"trainer": 403}),
+    ("admin.organisation", "GET", "/admin/organisations/{B}", None, managers(200)),
+    (
+        "admin.rename_org",
+        "POST",
+        "/admin/organisations/{B}/rename",
+        {"name": ""},
+        managers(422),
+    ),
+    (
+        "admin.move_org",
+        "POST",
+        "/admin/organisations/{B}/move",
+        {"parent": "C1"},
+        managers(200) | {"gleader": 422},  # C1 lies above the leader of G1
+    ),
+    ("admin.close_org", "POST", "/admin/organisations/{B}/close", None, managers(200)),  # the confirmation
+    (
+        "admin.reopen_org",
+        "POST",
+        "/admin/organisations/{B}/reopen",
+        None,
+        managers(403) | {"admin": 302},
+    ),
+    ("admin.cycles_list", "GET", "/admin/cycles", None, admins(200)),
+    ("admin.open_cycle", "POST", "/admin/cycles", {}, admins(422)),
+    ("admin.cycle", "GET", f"/admin/cycles/{THIS_YEAR}", None, admins(200)),
+    ("admin.change_cycle", "POST", f"/admin/cycles/{THIS_YEAR}", {}, admins(422)),
+    ("admin.close_cycle", "POST", f"/admin/cycles/{THIS_YEAR}/close", None, admins(200)),
+    ("admin.questionnaire_versions", "GET", "/admin/questionnaires", None, admins(200)),
+    ("admin.questionnaire_version", "GET", f"/admin/questionnaires/{VERSION}", None, admins(200)),
+    ("admin.upload_questionnaire", "POST", "/admin/questionnaires", {}, admins(422)),
+    ("reminders.remind", "GET", "/reminders", None, leaders(200) | {"trainer": 403}),
+    ("reminders.remind", "POST", "/reminders", {}, leaders(302) | {"trainer": 403}),
+    ("reminders.dismiss", "POST", "/reminders/{R}/dismiss", None, by(404, anon=302, b1=302)),
+    ("admin.export_audit_log", "GET", "/admin/audit.csv", None, admins(200)),
+    ("admin.export_audit_log", "GET", "/admin/audit.xlsx?action=login", None, admins(200)),
     ("accounts.password", "GET", "/accounts/password", None, by(200, anon=302)),
     ("accounts.change_password", "POST", "/accounts/password", {"current": "x"}, by(422, anon=302)),
     ("accounts.users", "GET", "/accounts/users", None, managers(200) | {"xleader": 200}),  # their own tree
@@ -271,21 +307,23 @@ def objects(app, world):
             if username == "b1":
                 token_id, b1_id = record.id, user.id
         db.session.commit()
+        reminder = Reminder(organisation_id=world.orgs["B1"], cycle_id=world.cycles[THIS_YEAR])
         action = RectificationAction(
             selfcheck_id=draft, problem="p", measure="m", owner_name="n", deadline=date.today()
         )
         earlier = RectificationAction(
             selfcheck_id=last_year, problem="p", measure="m", owner_name="n", deadline=date.today()
         )
-        db.session.add_all([action, earlier])
+        db.session.add_all([reminder, action, earlier])
         db.session.commit()
-        actions = {"A": action.id, "L": earlier.id}
+        ids = {"D": draft, "S": last_year, "J": job, "T": token_id, "B": world.orgs["B1"], "R": reminder.id, "U": b1_id}
+        ids.update(A=action.id, L=earlier.id)
     client = app.test_client()
     login(client, "b1")
     client.post(f"/selfcheck/{draft}/evidence", data={"target": "L01", "file": pdf_upload()})
     with app.app_context():
-        evidence = db.session.scalar(db.select(Evidence.id))
-    return {"D": draft, "S": last_year, "J": job, "T": token_id, "U": b1_id, "E": evidence, **actions}, tokens
+        ids["E"] = db.session.scalar(db.select(Evidence.id))
+    return ids, tokens
 
 
 def pdf_upload():

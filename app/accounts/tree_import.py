@@ -25,17 +25,18 @@ from .. import audit
 from ..database import write_transaction
 from ..extensions import db
 from ..models import Organisation, User
-from ..organisations import expected_path, kind_label, organisation_problems, user_problems
+from ..organisations import email_problem, expected_path, kind_label, organisation_problems, user_problems
 from . import service
 
-COLUMNS = ("org_code", "org_kind", "org_name", "parent_code", "username", "user_name", "role")
+COLUMNS = ("org_code", "org_kind", "org_name", "parent_code", "username", "user_name", "role", "email")
+REQUIRED = COLUMNS[:7]  # a file without the last column, "email", is read as one whose emails are empty
 MAX_ROWS = 5000
 EXAMPLE = [
-    ("DW", "committee", "某某镇党委", "", "dw-leader", "张三", "leader"),
-    ("DW-ZB1", "general_branch", "机关党总支", "DW", "zb1-leader", "李四", "leader"),
-    ("DW-ZB1-01", "branch", "机关第一党支部", "DW-ZB1", "zb1-01", "王五", "branch"),
-    ("DW-ZB1-02", "branch", "机关第二党支部", "DW-ZB1", "zb1-02", "赵六", "branch"),
-    ("DW-ZB1-02", "", "", "", "zb1-02b", "钱七", "branch"),
+    ("DW", "committee", "某某镇党委", "", "dw-leader", "张三", "leader", ""),
+    ("DW-ZB1", "general_branch", "机关党总支", "DW", "zb1-leader", "李四", "leader", ""),
+    ("DW-ZB1-01", "branch", "机关第一党支部", "DW-ZB1", "zb1-01", "王五", "branch", "wangwu@example.org"),
+    ("DW-ZB1-02", "branch", "机关第二党支部", "DW-ZB1", "zb1-02", "赵六", "branch", ""),
+    ("DW-ZB1-02", "", "", "", "zb1-02b", "钱七", "branch", ""),
 ]
 # the template's second sheet (XLSX) and its CSV's comment-free counterpart, the README
 EXPLANATION = [
@@ -46,6 +47,7 @@ EXPLANATION = [
     ("username", "用户名（可留空：只建党组织）；不能含空格", "username (optional), no spaces"),
     ("user_name", "姓名", "the user's full name"),
     ("role", "角色：branch（党支部）、leader（负责人）、trainer（培训者）、admin（管理员）", "role"),
+    ("email", "电子邮箱（可留空）：催报提醒发到这里", "e-mail address (optional): where reminders go"),
 ]
 
 
@@ -89,7 +91,7 @@ def read_rows(data: bytes, filename: str) -> list[tuple[int, dict]]:
             raw = list(csv.reader(io.StringIO(text, newline="")))
         except csv.Error as exc:
             raise ImportFileError(gettext("Not a CSV file: %(error)s.", error=exc)) from None
-    if not raw or [str(c or "").strip() for c in raw[0][: len(COLUMNS)]] != list(COLUMNS):
+    if not raw or [str(c or "").strip() for c in raw[0][: len(REQUIRED)]] != list(REQUIRED):
         raise ImportFileError(
             gettext("The first row must be the template's header: %(header)s.", header=",".join(COLUMNS))
         )
@@ -191,17 +193,20 @@ def _organisation_row(line, row, known, in_file, result) -> list[str]:
 
 def _user_row(line, row, known, in_file, users, seen_users, result) -> list[str]:
     username, name, role, code = row["username"], row["user_name"], row["role"], row["org_code"]
-    problems = user_problems(username, name, role, in_file[code]["org_kind"])
+    email = row.get("email", "")
+    problems = user_problems(username, name, role, in_file[code]["org_kind"]) + [
+        p for p in (email_problem(email),) if p
+    ]
     if problems:
         return problems
     if username in seen_users:
         return [gettext("username %(username)s appears on an earlier line", username=repr(username))]
     seen_users.add(username)
-    wanted = {"username": username, "name": name, "role": role, "org_code": code}
+    wanted = {"username": username, "name": name, "role": role, "org_code": code, "email": email or None}
     user = users.get(username)
     if user is None:
         result.new_users.append((line, wanted))
-    elif (user.name, user.role, user.organisation.code) != (name, role, code):
+    elif (user.name, user.role, user.organisation.code) != (name, role, code) or (email and email != user.email):
         result.changed_users.append((line, user, wanted))
     else:
         result.unchanged += 1
@@ -216,7 +221,7 @@ def apply(result: Plan, by: User | None, source: str) -> list[tuple[User, str]]:
     assert result.ok
     new_users = []
     for _line, wanted in result.new_users:
-        user = User(username=wanted["username"], name=wanted["name"], role=wanted["role"])
+        user = User(username=wanted["username"], name=wanted["name"], role=wanted["role"], email=wanted["email"])
         new_users.append((user, wanted["org_code"], service.issue_temporary_password(user)))
     with write_transaction():
         orgs = {o.code: o for o in db.session.scalars(select(Organisation))}
@@ -239,6 +244,7 @@ def apply(result: Plan, by: User | None, source: str) -> list[tuple[User, str]]:
             if (user.role, user.organisation.code) != (wanted["role"], wanted["org_code"]):
                 service.end_sessions(user)  # what they may see changes
             user.name, user.role, user.organisation = wanted["name"], wanted["role"], orgs[wanted["org_code"]]
+            user.email = wanted["email"] or user.email  # an empty cell keeps the address
             audit.record(
                 "user_update", by, f"{user.username}: {wanted['role']} {wanted['org_code']} (import)", subject=user
             )

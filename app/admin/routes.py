@@ -104,3 +104,6 @@ def export_audit_log(extension: str):
         book.add_sheet("audit", EXPORT_HEADER, export_rows(query))
         body, mimetype = book.close(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename=audit.{extension}"})
+
+
+from . import cycle_routes, org_routes  # noqa: E402, F401  (their routes join this blueprint)

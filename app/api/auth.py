@@ -82,6 +82,8 @@ def authenticate() -> ApiToken:
         raise unauthorized("token_expired", _("This API token has expired."))
     if not record.user.is_active:  # disabling revokes every token; one issued since is refused too
         raise unauthorized("account_disabled", _("This account is disabled."))
+    if record.user.organisation.closed:
+        raise unauthorized("organisation_closed", _("Your organisation has been closed."))
     note_use(record)
     return record
 

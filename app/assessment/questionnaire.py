@@ -12,6 +12,7 @@ counts as answered and is left out of every mean.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -193,21 +194,43 @@ class Questionnaire:
 
 
 def available_versions() -> list[str]:
+    """The versions shipped as files of questionnaires/ (others may be stored: `set_store`)."""
     return sorted(p.stem for p in QUESTIONNAIRE_DIR.glob("*.yaml"))
+
+
+# where versions beyond the shipped files come from: version -> (file name, YAML text) or None
+_store: Callable[[str], tuple[str, str] | None] | None = None
+
+
+def set_store(find: Callable[[str], tuple[str, str] | None]) -> None:
+    """Name where stored versions are found (the application: its database). A stored version is
+    read once per process, so it must not change once used (the application keeps it so)."""
+    global _store
+    _store = find
 
 
 @cache
 def get_questionnaire(version: str) -> Questionnaire:
     """The questionnaire of `version`, loaded once per process."""
     path = QUESTIONNAIRE_DIR / f"{version}.yaml"
-    if not path.exists():
+    if path.exists():
+        return load_questionnaire(path)
+    stored = _store(version) if _store is not None else None
+    if stored is None:
         raise QuestionnaireError(f"{path}: no questionnaire of version {version!r}")
-    return load_questionnaire(path)
+    return parse_questionnaire(*stored)
 
 
 def load_questionnaire(path: str | Path) -> Questionnaire:
     loader = _Loader(path)
     return loader.questionnaire(loader.load())
+
+
+def parse_questionnaire(filename: str, text: str, path: Path | None = None) -> Questionnaire:
+    """A questionnaire from the YAML `text` of a file named `filename` (its stem is the version);
+    `QuestionnaireError` names the file, the item and what is wrong, as at start-up."""
+    loader = _Loader(path or Path(filename))
+    return loader.questionnaire(loader.load(text))
 
 
 class _Loader(YamlReader):

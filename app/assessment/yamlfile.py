@@ -19,10 +19,11 @@ class YamlReader:
     def __init__(self, path: str | Path):
         self.path = Path(path)
 
-    def load(self):
-        """The file's data, or `error` when it is not YAML."""
+    def load(self, text: str | None = None):
+        """The file's data (or that of `text`, the file's content received otherwise), or `error`
+        when it is not YAML."""
         try:
-            return yaml.safe_load(self.path.read_text(encoding="utf-8"))
+            return yaml.safe_load(self.path.read_text(encoding="utf-8") if text is None else text)
         except yaml.YAMLError as exc:
             raise self.error(f"{self.path}: not valid YAML: {exc}") from None
 

@@ -41,6 +41,9 @@ def login():
         security.failed(attempt)
         flash(_("This account is disabled. Ask your administrator or Party committee to enable it."), "error")
         return render_template("auth/login.html", form=form), 200
+    if user.organisation.closed:
+        flash(_("Your organisation has been closed; you can no longer log in."), "error")
+        return render_template("auth/login.html", form=form), 403
     security.start_session(user, password)
     return redirect(safe_next(form.next.data, home_url(user)))  # straight there: one round trip less on a phone
 

@@ -21,10 +21,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import partial
 
 from flask import current_app
-from sqlalchemy import Float, String, and_, case, cast, false, func, literal, or_, select, union_all
+from sqlalchemy import BigInteger, Float, String, and_, case, cast, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from app.assessment.questionnaire import get_questionnaire
@@ -42,6 +43,7 @@ class CycleRef:
     id: int
     year: int
     version: str
+    closes_on: date | None = None  # organisations closed after it still took part (`Organisation.member_of`)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ class Selection:
 def make_selection(roots: Sequence[Organisation] | None, org: Organisation | None, years: Sequence[int]) -> Selection:
     """The selection of `years` (every cycle when none is known) under `roots` (None: everything)."""
     cycles = [
-        CycleRef(c.id, c.year, c.questionnaire_version) for c in db.session.scalars(select(Cycle).order_by(Cycle.year))
+        CycleRef(c.id, c.year, c.questionnaire_version, c.closes_on)
+        for c in db.session.scalars(select(Cycle).order_by(Cycle.year))
     ]
     chosen = [c for c in cycles if c.year in set(years)] or cycles
     previous = None
@@ -210,7 +213,8 @@ def _cached(key: tuple, compute):
 
 
 def data_versions() -> tuple[dict[int, tuple], tuple]:
-    """Fingerprints that change with every save, submission and reopening: per cycle; and of the organisations."""
+    """Fingerprints that change with every save, submission and reopening: per cycle; and of the
+    organisations (created, closed or reopened, moved: a weighted sum of the parents' ids)."""
     per_cycle = select(
         SelfCheck.cycle_id,
         func.count(SelfCheck.id),
@@ -219,7 +223,17 @@ def data_versions() -> tuple[dict[int, tuple], tuple]:
         func.coalesce(func.sum(case((SelfCheck.status == SUBMITTED, 1), else_=0)), 0),
     ).group_by(SelfCheck.cycle_id)
     versions = {cycle_id: tuple(rest) for cycle_id, *rest in db.session.execute(per_cycle)}
-    orgs = tuple(db.session.execute(select(func.count(Organisation.id), func.max(Organisation.id))).one())
+    orgs = tuple(
+        db.session.execute(
+            select(
+                func.count(Organisation.id),
+                func.max(Organisation.id),
+                func.count(Organisation.closed_on),
+                func.max(Organisation.closed_on),
+                func.sum(cast(func.coalesce(Organisation.parent_id, 0), BigInteger) * Organisation.id),
+            )
+        ).one()
+    )
     return versions, orgs
 
 
@@ -335,7 +349,7 @@ def completion(selection: Selection) -> list[Completion]:
         .outerjoin(
             SelfCheck, and_(SelfCheck.organisation_id == Organisation.id, SelfCheck.cycle_id == selection.focus.id)
         )
-        .where(Organisation.kind == "branch", selection.condition())
+        .where(Organisation.kind == "branch", selection.condition(), Organisation.member_of(selection.focus))
         .group_by(parent.id, parent.code, parent.name)
     )
     found = [Completion(code, name, int(n), int(s), int(d)) for code, name, n, s, d in rows]

@@ -12,6 +12,7 @@ from app.assessment.text import LANGUAGES, MODES
 
 from ..extensions import db
 from ..models import Cycle
+from ..reminders.mail import reminder_mail
 from ..reports import service as reports
 from ..results import overview
 from .runner import register_kind
@@ -116,6 +117,7 @@ KINDS = {
     "cohort_pdf": cohort_pdf,
     "overview_csv": overview_csv,
     "overview_xlsx": overview_xlsx,
+    "reminder_mail": reminder_mail,
 }
 
 

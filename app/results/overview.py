@@ -177,7 +177,7 @@ def _statement(user: User, cycle: Cycle, filters: Filters, columns):
         .select_from(Organisation)
         .outerjoin(SelfCheck, and_(SelfCheck.organisation_id == Organisation.id, SelfCheck.cycle_id == cycle.id))
         .outerjoin(progress, progress.c.selfcheck_id == SelfCheck.id)
-        .where(Organisation.kind == "branch", subtree_filter(user))
+        .where(Organisation.kind == "branch", subtree_filter(user), Organisation.member_of(cycle))
     )
     if filters.review:
         statement = statement.where(review_column == filters.review)

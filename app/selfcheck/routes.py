@@ -29,6 +29,7 @@ from ..extensions import db
 from ..i18n import current_lang
 from ..models import Cycle, SelfCheck
 from ..rectification import service as actions
+from ..reminders.service import active_for
 from ..review.service import open_return
 from . import prefill, service
 from .forms import answer_error_message, pillar_form_class
@@ -79,6 +80,7 @@ def home():
         rectification = actions.summary(selfcheck)
     if cycle:
         previous = service.submitted_before(current_user.organisation_id, cycle.year)
+    reminders = active_for(current_user.organisation_id, cycle) if cycle else []
     return render_template(
         "selfcheck/home.html",
         cycle=cycle,
@@ -89,6 +91,8 @@ def home():
         returned_review=returned_review,
         questionnaire=questionnaire,
         rectification=rectification,
+        reminders=reminders,
+        days_left=cycle.days_left() if cycle else None,
     )
 
 

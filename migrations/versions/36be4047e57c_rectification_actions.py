@@ -1,7 +1,7 @@
 """rectification actions, progress notes, prefilled answers
 
 Revision ID: 36be4047e57c
-Revises: 5d2a8c4e7b13
+Revises: 7c3e9a1f5b20
 Create Date: 2026-11-28 10:11:03
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '36be4047e57c'
-down_revision = '5d2a8c4e7b13'
+down_revision = '7c3e9a1f5b20'
 branch_labels = None
 depends_on = None
 

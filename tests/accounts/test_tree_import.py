@@ -175,3 +175,18 @@ def test_prune_forgets_unused_uploads_and_handouts_after_an_hour(app, runner, wo
     os.utime(waiting, (two_hours_ago, two_hours_ago))
     assert "0 password handouts, 1 uploaded imports" in runner.invoke(args=["prune"]).output
     assert not waiting.exists()
+
+
+def test_the_email_column_is_optional_checked_and_kept_when_empty(app, runner, world, tmp_path):
+    path = tmp_path / "tree.csv"
+    path.write_bytes(csv_file([("B1", "", "", "", "b1", "B1", "branch", "not-an-address")]))
+    bad = runner.invoke(args=["import-tree", str(path)])
+    assert bad.exit_code != 0
+    assert "email 'not-an-address' must be one address" in bad.output
+    path.write_bytes(csv_file([("B1", "", "", "", "b1", "B1", "branch", "b1@example.org")]))
+    assert runner.invoke(args=["import-tree", str(path)]).exit_code == 0
+    path.write_bytes(csv_file([("B1", "", "", "", "b1", "B1 书记", "branch")], header=COLUMNS[:7]))  # no email column
+    assert runner.invoke(args=["import-tree", str(path)]).exit_code == 0
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "b1"))
+        assert (user.name, user.email) == ("B1 书记", "b1@example.org")

@@ -234,3 +234,42 @@ def test_a_pillar_can_be_answered_and_saved_with_the_keyboard_alone(context):
     page.evaluate("key => localStorage.removeItem(key)", f"selfcheck-{sc}")  # nothing may come from the browser
     page.goto(f"/selfcheck/{sc}/{first}")
     expect_answers(page, answers)
+
+
+def test_axe_on_the_tree_cycle_questionnaire_and_reminder_pages(axe_context, axe_source):
+    """The administration pages of issue 16 (the tree, cycles, questionnaire versions, reminders),
+    on a phone in Chinese and on a desktop in English, and a branch's home with a reminder."""
+    found, seen = [], []
+    for locale, viewport in (("zh-CN", {"width": 390, "height": 844}), ("en-US", None)):
+        page = axe_context(locale=locale, **({"viewport": viewport} if viewport else {})).new_page()
+        login(page, "admin")
+        for url in ("/admin/organisations", "/admin/cycles", f"/admin/cycles/{THIS_YEAR}", "/admin/questionnaires"):
+            page.goto(url)
+            audit(page, axe_source, found, seen)
+        page.locator("main table a").first.click()  # a questionnaire version, read
+        audit(page, axe_source, found, seen)
+        page.goto("/admin/organisations")
+        page.locator("main table a", has_text="B04").click()
+        audit(page, axe_source, found, seen)
+        page.locator("#parent").select_option(index=0)
+        page.locator("main form").nth(1).locator("button").click()  # the move's confirmation
+        expect(page.locator("main form input[name=confirm]")).to_have_count(1)
+        audit(page, axe_source, found, seen)
+        page.go_back()
+        page.locator("main form").nth(2).locator("button").click()  # the closing's confirmation
+        expect(page.locator("main form input[name=confirm]")).to_have_count(1)
+        audit(page, axe_source, found, seen)
+
+    leader = axe_context().new_page()
+    login(leader, "leader")
+    leader.goto("/reminders")
+    audit(leader, axe_source, found, seen)
+    for box in leader.locator("main input[type=checkbox]").all():
+        if box.get_attribute("id") != leader.locator("label", has_text="B08").get_attribute("for"):
+            box.uncheck()
+    leader.locator("main form button.primary").click()
+    branch = axe_context().new_page()
+    login(branch, "b08")
+    expect(branch.locator(".reminder")).to_be_visible()
+    audit(branch, axe_source, found, seen)
+    report(found, seen)

@@ -1,0 +1,1 @@
+"""Reminders: a leader reminds the branches that have not submitted; shown on their home page, mailed."""
