@@ -183,7 +183,7 @@ def test_the_audit_log_names_every_change_of_the_tree(app, world, client):
 def test_a_closed_branch_leaves_the_completion_figures_of_open_cycles_and_its_tokens_stop(app, world, runner):
     from app.api.auth import issue_token
     from app.comparison import queries
-    from app.comparison.routes import selection_for
+    from app.comparison.service import selection_for
     from app.models import User
 
     def branches_of_g1(year):
