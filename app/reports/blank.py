@@ -10,9 +10,6 @@ an item shows is its entry (`Item.entry`: a widget kind and what it needs), as o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from io import BytesIO
-
-from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
 from app.assessment.items import NOT_APPLICABLE_TEXT, Choice, Counts, Entry, FreeText, Number
 from app.assessment.questionnaire import Questionnaire, Text
@@ -20,7 +17,7 @@ from app.assessment.text import MODES
 
 from ..i18n import in_both_languages
 from .components import Components, components_for
-from .document import PDF_LANG, _NumberedCanvas, page_text
+from .document import build_pdf, page_text
 from .template import load_template
 
 BOX = "□"
@@ -109,26 +106,13 @@ class BlankDocument:
         return self.vm.labels[key]
 
     def render(self) -> bytes:
-        buffer = BytesIO()
-        t = self.t
-        doc = BaseDocTemplate(
-            buffer,
-            pagesize=t.page_size,
-            leftMargin=t.margins["left"],
-            rightMargin=t.margins["right"],
-            topMargin=t.margins["top"],
-            bottomMargin=t.margins["bottom"],
+        return build_pdf(
+            self.c,
+            self.story(),
+            self.decorate_page,
             title=self.c.inline(self.label("heading"), " / "),
             subject=self.c.inline(self.vm.title, " / "),
-            lang=PDF_LANG[self.c.lang],
-            initialFontName=self.c.styles.font,
-            initialFontSize=t.sizes["body"],
         )
-        frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, leftPadding=0, rightPadding=0,
-                      topPadding=0, bottomPadding=0)  # fmt: skip
-        doc.addPageTemplates([PageTemplate("body", [frame])])
-        doc.build(self.story(), canvasmaker=lambda *a, **kw: _NumberedCanvas(*a, decorate=self.decorate_page, **kw))
-        return buffer.getvalue()
 
     def decorate_page(self, canvas, total: int) -> None:
         """The cycle and the unit at the top of every page, the page number at the foot."""

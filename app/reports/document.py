@@ -54,6 +54,30 @@ def _render(document, viewmodel: ReportViewModel, template_name: str, lang: str)
     return document(viewmodel, template, components_for(template, lang)).render()
 
 
+def build_pdf(c: Components, story: list, decorate, **meta) -> bytes:
+    """`story` on pages of `c`'s layout, one frame within the margins; `decorate(canvas, total)`
+    draws each page's frame once the number of pages is known; `meta`: title, subject … of the file."""
+    buffer = BytesIO()
+    t = c.template
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=t.page_size,
+        leftMargin=t.margins["left"],
+        rightMargin=t.margins["right"],
+        topMargin=t.margins["top"],
+        bottomMargin=t.margins["bottom"],
+        lang=PDF_LANG[c.lang],
+        initialFontName=c.styles.font,  # so not even an empty text state names a font without CJK glyphs
+        initialFontSize=t.sizes["body"],
+        **meta,
+    )
+    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body", leftPadding=0, rightPadding=0,
+                  topPadding=0, bottomPadding=0)  # fmt: skip
+    doc.addPageTemplates([PageTemplate("body", [frame])])
+    doc.build(story, canvasmaker=lambda *a, **kw: _NumberedCanvas(*a, decorate=decorate, **kw))
+    return buffer.getvalue()
+
+
 class _NumberedCanvas(Canvas):
     """Holds the pages back until the end, so each can say how many pages there are."""
 
@@ -90,37 +114,16 @@ class DiagnosticDocument:
     # ------------------------------------------------------------ the document
 
     def render(self) -> bytes:
-        buffer = BytesIO()
-        t, vm = self.template, self.vm
-        doc = BaseDocTemplate(
-            buffer,
-            pagesize=t.page_size,
-            leftMargin=t.margins["left"],
-            rightMargin=t.margins["right"],
-            topMargin=t.margins["top"],
-            bottomMargin=t.margins["bottom"],
+        vm = self.vm
+        return build_pdf(
+            self.c,
+            self.story(),
+            self.decorate_page,
             title=self.c.inline(vm.title, " / "),
             author=vm.subject.branch,
             subject=self.c.inline(vm.questionnaire_title, " / "),
             creator=self.c.inline(self.label("app_name"), " / "),
-            lang=PDF_LANG[self.lang],
-            initialFontName=self.c.styles.font,  # so not even an empty text state names a font without CJK glyphs
-            initialFontSize=t.sizes["body"],
         )
-        frame = Frame(
-            doc.leftMargin,
-            doc.bottomMargin,
-            doc.width,
-            doc.height,
-            id="body",
-            leftPadding=0,
-            rightPadding=0,
-            topPadding=0,
-            bottomPadding=0,
-        )
-        doc.addPageTemplates([PageTemplate("body", [frame])])
-        doc.build(self.story(), canvasmaker=lambda *a, **kw: _NumberedCanvas(*a, decorate=self.decorate_page, **kw))
-        return buffer.getvalue()
 
     def story(self) -> list:
         """The sections in order. Each after the first starts a page if the page so far is well
@@ -186,12 +189,11 @@ class DiagnosticDocument:
         mark.textOut(text)
         canvas.drawText(mark)
 
-    # ------------------------------------------------------------ page 1: the summary
-
-    def summary(self) -> list:
-        c, vm, t = self.c, self.vm, self.template
-        flow: list = [Bookmark(c.inline(self.label("summary")), 0)]
-        flow += c.para(self.label("report_title"), "title")
+    def title_block(self, bookmark: str, title: str) -> list:
+        """The bookmark, the title, "branch · what" and the facts of the self-check."""
+        c, vm = self.c, self.vm
+        flow: list = [Bookmark(c.inline(self.label(bookmark)), 0)]
+        flow += c.para(self.label(title), "title")
         flow += c.para(
             fill(
                 Text("%(branch)s　%(what)s", "%(branch)s · %(what)s"),
@@ -199,9 +201,16 @@ class DiagnosticDocument:
                 what=self.label("report_subtitle"),
             ),
             "subtitle",
-            style={"textColor": t.colours["text"], "spaceAfter": 4},
+            style={"textColor": self.template.colours["text"], "spaceAfter": 4},
         )
         flow.append(self._facts())
+        return flow
+
+    # ------------------------------------------------------------ page 1: the summary
+
+    def summary(self) -> list:
+        c, vm, t = self.c, self.vm, self.template
+        flow = self.title_block("summary", "report_title")
         if vm.subject.draft:
             flow += [c.spacer(6), c.box(c.para(self.label("draft"), "body"), t.colours["warn"])]
         flow += [c.spacer(8), self._score_panel()]
@@ -503,18 +512,7 @@ class RectificationListDocument(DiagnosticDocument):
 
     def story(self) -> list:
         c, vm = self.c, self.vm
-        flow: list = [Bookmark(c.inline(self.label("rectification")), 0)]
-        flow += c.para(self.label("rectification"), "title")
-        flow += c.para(
-            fill(
-                Text("%(branch)s　%(what)s", "%(branch)s · %(what)s"),
-                branch=vm.subject.branch,
-                what=self.label("report_subtitle"),
-            ),
-            "subtitle",
-            style={"textColor": self.template.colours["text"], "spaceAfter": 4},
-        )
-        flow.append(self._facts())
+        flow = self.title_block("rectification", "rectification")
         if vm.last_year_actions:
             flow += c.para(vm.last_year_actions, "body", style={"spaceBefore": 6})
         flow.append(c.spacer(8))

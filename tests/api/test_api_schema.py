@@ -17,6 +17,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from app.database import write_transaction
 from app.extensions import db
 from app.models import RectificationAction
 from tests.conftest import THIS_YEAR, submitted_selfcheck
@@ -50,7 +51,7 @@ def seeded(app, world):
         headers={"Authorization": f"Bearer {token}"},
     )
     EVIDENCE_IDS[:] = [f["id"] for f in attached.json["files"]]
-    with app.app_context():  # an action on B2's list of this year and on B1's of last year
+    with app.app_context(), write_transaction():  # an action on B2's list of this year and on B1's of last year
         actions = [
             RectificationAction(selfcheck_id=i, problem="p", measure="m", owner_name="n", deadline=date.today())
             for i in (ids[4], ids[0])

@@ -53,23 +53,22 @@ def flask_command(env: dict, *args: str) -> None:
 
 
 @contextmanager
-def demo_server(tmp: Path, prepare=None):
-    """gunicorn (2 workers) serving the demo data from a fresh SQLite file under `tmp`: yields its
-    base URL and the environment that reaches its database (for `flask_command`). `prepare(db_path)`,
-    if given, changes the demo data before the server starts."""
+def server_on(tmp: Path, fill, env_extra: dict | None = None):
+    """gunicorn (2 workers) on a fresh SQLite file under `tmp`, after `fill(env)` has run its
+    commands on it: yields its base URL and the environment that reaches its database (for
+    `flask_command`)."""
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp / 'e2e.db'}",
         "SECRET_KEY": "e2e-secret-key-not-for-production",
         "JOBS_DIR": str(tmp / "jobs"),
         "PYTHONUNBUFFERED": "1",
+        **(env_extra or {}),
     }
     env.pop("SESSION_COOKIE_SECURE", None)  # plain HTTP on the loopback
     env.pop("REDIS_URL", None)  # background jobs run in the web process
     flask_command(env, "init-db")
-    flask_command(env, "seed-demo")
-    if prepare is not None:
-        prepare(tmp / "e2e.db")
+    fill(env)
     port = free_port()
     log = tmp / "gunicorn.log"
     server = start_gunicorn(["-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"], env, log)
@@ -79,6 +78,19 @@ def demo_server(tmp: Path, prepare=None):
         yield base, env
     finally:
         stop(server)
+
+
+@contextmanager
+def demo_server(tmp: Path, prepare=None):
+    """`server_on` the demo data; `prepare(db_path)`, if given, changes it before the server starts."""
+
+    def fill(env):
+        flask_command(env, "seed-demo")
+        if prepare is not None:
+            prepare(tmp / "e2e.db")
+
+    with server_on(tmp, fill) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

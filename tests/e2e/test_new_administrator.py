@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from bench.server import free_port, start_gunicorn, stop, wait_until_answering
 from tests.smtp import SmtpServer
 
-from .conftest import flask_command, new_context
+from .conftest import flask_command, new_context, server_on
 from .helpers import QUESTIONNAIRE, THIS_YEAR, expect_saved, fill_answers, pillar_answers
 
 ADMIN_PASSWORD = "a long secret pass phrase"
@@ -38,32 +36,19 @@ def smtp(tmp_path_factory):
 @pytest.fixture(scope="module")
 def empty_server(tmp_path_factory, smtp) -> str:
     """gunicorn on a database holding nothing but one committee and its administrator; mail to `smtp`."""
-    tmp = tmp_path_factory.mktemp("e2e-empty")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp / 'empty.db'}",
-        "SECRET_KEY": "e2e-secret-key-not-for-production",
-        "JOBS_DIR": str(tmp / "jobs"),
-        "PYTHONUNBUFFERED": "1",
+    mail = {
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(smtp.port),
         "MAIL_DEFAULT_SENDER": "selfcheck@example.org",
         "MAIL_RETRY_SECONDS": "0.5",
     }
-    env.pop("SESSION_COOKIE_SECURE", None)
-    env.pop("REDIS_URL", None)
-    flask_command(env, "init-db")
-    flask_command(env, "create-org", "DW", "committee", "某某镇党委")
-    flask_command(env, "create-user", "admin", "--org", "DW", "--role", "admin", "--password", ADMIN_PASSWORD)
-    port = free_port()
-    log = tmp / "gunicorn.log"
-    server = start_gunicorn(["-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"], env, log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answering(f"{base}/login", server, log)
+
+    def fill(env):
+        flask_command(env, "create-org", "DW", "committee", "某某镇党委")
+        flask_command(env, "create-user", "admin", "--org", "DW", "--role", "admin", "--password", ADMIN_PASSWORD)
+
+    with server_on(tmp_path_factory.mktemp("e2e-empty"), fill, mail) as (base, _env):
         yield base
-    finally:
-        stop(server)
 
 
 def log_in(page, username, password):
