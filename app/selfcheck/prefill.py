@@ -34,21 +34,26 @@ def pending(selfcheck: SelfCheck) -> dict:
     return {item_id: json.loads(value) for item_id, value in rows}
 
 
-def offerable(selfcheck: SelfCheck, pillar_id: str) -> dict:
+def offerable(selfcheck: SelfCheck, pillar_id: str, surely_taken: set | None = None) -> dict:
     """Last year's answers this pillar could offer now: items without an answer or an offer, whose
     value this year's questionnaire still reads. The questionnaire may have changed between the two
     cycles (an item once yes/no may now be two counts): an answer goes over as the text last year's
-    item writes it, and only if this year's item reads that text."""
+    item writes it, and only if this year's item reads that text. `surely_taken`: items the caller
+    knows to be answered or offered (the pillar page, on every load): when they are the whole
+    pillar, nothing is read."""
+    questionnaire = service.questionnaire_of(selfcheck)
+    if surely_taken is not None and all(item.id in surely_taken for item in questionnaire.pillar(pillar_id).items):
+        return {}
     previous = service.previous_selfcheck(selfcheck)
     if previous is None:
         return {}
-    questionnaire, earlier = service.questionnaire_of(selfcheck), service.questionnaire_of(previous)
-    before = service.typed_answers(previous)
     taken = {
         item_id
         for model in (Answer, PrefilledAnswer)
         for item_id in db.session.scalars(select(model.item_id).where(model.selfcheck_id == selfcheck.id))
     }
+    earlier = service.questionnaire_of(previous)
+    before = service.typed_answers(previous)
     offers = {}
     for item in questionnaire.pillar(pillar_id).items:
         if item.id in taken or item.id not in before or item.id not in earlier.items:

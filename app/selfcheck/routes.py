@@ -170,7 +170,7 @@ def pillar(selfcheck_id: int, pillar_id: str):
             questionnaire=questionnaire,
             pillar=questionnaire.pillar(pillar_id),
             items_html=render_items(questionnaire, pillar_id, form, bases, conflicts, offered),
-            can_prefill=bool(prefill.offerable(selfcheck, pillar_id)),
+            can_prefill=bool(prefill.offerable(selfcheck, pillar_id, surely_taken=answers.keys() | offered.keys())),
             flags_after=flags_by_item(questionnaire, pillar_id),
             open_flags=service.open_flags(questionnaire, answers),
             progress=service.progress_of(questionnaire, answers),
