@@ -278,6 +278,4 @@ def export_pdf(selfcheck_id: int):
 
 def download(data: bytes, name: str, mimetype: str):
     audit.record_now("export", current_user, name)
-    response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)  # no-store: security.py

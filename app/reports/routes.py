@@ -29,14 +29,12 @@ def blank_pdf():
         abort(404)
     unit = current_user.organisation.name if current_user.role == "branch" else ""
     pdf = blank_questionnaire(cycle, lang, unit)
-    response = send_file(
+    return send_file(
         BytesIO(pdf),
         mimetype="application/pdf",
         as_attachment=True,
         download_name=f"questionnaire_{cycle.year}_{lang}.pdf",
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    )  # "no-store", as every page's, from security.add_security_headers
 
 
 @bp.route("/<int:selfcheck_id>.pdf")
